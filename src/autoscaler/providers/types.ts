@@ -1,0 +1,77 @@
+// The one interface every compute provider implements (local, simulated, aws, gcp).
+// The reconciler is the only caller; the policy never sees a provider.
+
+export type ProviderState = 'pending' | 'running' | 'stopping' | 'terminated';
+export type Market = 'spot' | 'on-demand';
+
+/** Where one launch is attempted: the policy picks it, the capacity cache remembers failures of it. */
+export interface Offering {
+  instanceType: string;
+  zone?: string; // AZ, subnet or GCE zone; undefined = provider default
+  market: Market;
+}
+
+export interface LaunchRequest {
+  appId: string;
+  resource: string;
+  /** Idempotency key: the same token never makes two machines. Also the Flotilla instance id. */
+  clientToken: string;
+  offering: Offering;
+  /** Provider-specific launch settings of the resource type (validated by the provider). */
+  launch: Record<string, unknown>;
+  /** User data / startup-script that brings up the agent. Never logged. */
+  startupScript: string;
+  /** Set at creation time, never afterwards: flotilla-app, flotilla-resource, flotilla-instance, flotilla-control-plane. */
+  tags: Record<string, string>;
+}
+
+export interface LaunchedInstance {
+  providerId: string;
+  offering: Offering;
+  state: ProviderState;
+}
+
+export interface ProviderInstance {
+  providerId: string;
+  /** flotilla-instance tag, i.e. the clientToken it was launched with. */
+  clientToken?: string;
+  resource?: string;
+  state: ProviderState;
+  launchedAt?: Date;
+  offering?: Offering;
+  tags: Record<string, string>;
+}
+
+export interface ComputeProvider {
+  readonly kind: string;
+  launch(req: LaunchRequest): Promise<LaunchedInstance>;
+  terminate(providerIds: string[]): Promise<void>;
+  /** Every instance carrying this app's tags, in any state but long-gone ones. */
+  list(appId: string): Promise<ProviderInstance[]>;
+  close?(): Promise<void>;
+}
+
+export const TAG = {
+  app: 'flotilla-app',
+  resource: 'flotilla-resource',
+  instance: 'flotilla-instance',
+  controlPlane: 'flotilla-control-plane',
+} as const;
+
+/** The offering has no capacity now (spot or zone exhausted, quota): try the next one. */
+export class CapacityError extends Error {
+  readonly kind = 'capacity';
+  constructor(message: string, readonly offering: Offering, readonly code: string) {
+    super(message);
+    this.name = 'CapacityError';
+  }
+}
+
+/** The cloud asked us to slow down; the call may be retried after a back-off. */
+export class ThrottleError extends Error {
+  readonly kind = 'throttle';
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = 'ThrottleError';
+  }
+}
