@@ -1,6 +1,7 @@
 // The autoscaler app's configuration: what users write in app.yaml and send to the API.
 // One zod schema is the single source: validation, TypeScript types and the exported JSON Schema.
 import { z } from 'zod';
+import { SimulationSchema } from './simulation-config.js';
 
 const name = z
   .string()
@@ -59,6 +60,7 @@ export const AppConfigSchema = z
         agentArgs: z.array(z.string()).default([]),
       })
       .default({ agentArgs: [] }),
+    simulation: SimulationSchema.optional().describe('Only for `flotilla simulate` and the simulated provider'),
   })
   .superRefine((cfg, ctx) => {
     const names = new Set(cfg.resources.map((r) => r.name));

@@ -1,0 +1,275 @@
+// The autoscaler policy: a pure function from what is (snapshot) to what to do (actions).
+// No I/O, no clock, no randomness: the reconciler and the trace simulator both call it, so the
+// simulator's figures are the product's behaviour. O(instances + queues x resources) per call.
+import type { Offering } from '../../autoscaler/providers/types.js';
+import type { AppConfig, ResourceConfig } from './config.js';
+import { coolingDown, describeOffering, offeringsFor, type CapacityFailure } from './offerings.js';
+
+export type { CapacityFailure } from './offerings.js';
+
+export type InstanceState = 'requested' | 'booting' | 'ready' | 'draining' | 'terminating';
+
+export interface InstanceView {
+  id: string;
+  resource: string;
+  state: InstanceState;
+  offering: Offering;
+  launchedAt: number; // ms
+  busy: boolean; // its worker holds a task
+  idleSince?: number; // ms, set while registered and not busy
+  registered: boolean; // its worker has been seen
+}
+
+export interface QueueView {
+  waiting: number; // queued and held by no worker
+  oldestAt?: number; // ms the oldest waiting task was queued; older queues are served first
+}
+
+export interface Snapshot {
+  queues: Readonly<Record<string, QueueView>>;
+  instances: readonly InstanceView[];
+  capacityFailures: readonly CapacityFailure[];
+}
+
+export type TerminateReason = 'idle' | 'boot-timeout' | 'budget-reclaim';
+
+export type Action =
+  | { kind: 'launch'; resource: string; offering: Offering; queue: string; reason: string }
+  | { kind: 'terminate'; instanceId: string; reason: TerminateReason; detail: string }
+  | { kind: 'refuse'; queue: string; reason: string } // tasks wait: a limit holds them
+  | { kind: 'wait'; queue: string; reason: string }; // tasks wait: capacity is on its way
+
+interface Index {
+  byName: Map<string, ResourceConfig>;
+  offerings: Map<string, Offering[]>;
+  queueOrder: string[];
+}
+
+const indexes = new WeakMap<AppConfig, Index>();
+
+// Memoised per config object: the simulator calls plan per event with the same config.
+function indexOf(cfg: AppConfig): Index {
+  let ix = indexes.get(cfg);
+  if (!ix) {
+    ix = {
+      byName: new Map(cfg.resources.map((r) => [r.name, r])),
+      offerings: new Map(cfg.resources.map((r) => [r.name, offeringsFor(r)])),
+      queueOrder: Object.keys(cfg.queues),
+    };
+    indexes.set(cfg, ix);
+  }
+  return ix;
+}
+
+interface Tally {
+  active: number; // requested, booting, ready or draining: what counts against maxes and $/h
+  idle: number; // registered, ready, no task
+  pending: number; // launched, worker not registered yet
+  firstPending?: string;
+}
+
+interface State {
+  cfg: AppConfig;
+  ix: Index;
+  s: Snapshot;
+  now: number;
+  tally: Map<string, Tally>;
+  total: number;
+  rate: number;
+  actions: Action[];
+  reclaimable: InstanceView[]; // idle instances no waiting task can use, oldest idle last
+  reclaimed: Set<string>;
+}
+
+export function plan(s: Snapshot, cfg: AppConfig, now: number): Action[] {
+  const ix = indexOf(cfg);
+  const st: State = {
+    cfg, ix, s, now, tally: new Map(), total: 0, rate: 0, actions: [], reclaimable: [], reclaimed: new Set(),
+  };
+  for (const r of cfg.resources) st.tally.set(r.name, { active: 0, idle: 0, pending: 0 });
+  const idle = countInstances(st);
+  const needed = neededResources(st);
+  for (const inst of idle) if (!needed.has(inst.resource)) st.reclaimable.push(inst);
+  st.reclaimable.sort((a, b) => (b.idleSince ?? now) - (a.idleSince ?? now));
+  launchForQueues(st);
+  stopIdle(st, idle, needed);
+  return st.actions;
+}
+
+/** Tallies instances per resource; terminates those whose worker never registered in time. */
+function countInstances(st: State): InstanceView[] {
+  const bootMs = st.cfg.timings.bootTimeoutS * 1000;
+  const idle: InstanceView[] = [];
+  for (const inst of st.s.instances) {
+    const r = st.ix.byName.get(inst.resource);
+    if (!r || inst.state === 'terminating') continue; // not ours to count, or already going
+    const t = st.tally.get(r.name)!;
+    const unregistered = !inst.registered && inst.state !== 'draining';
+    if (unregistered && st.now - inst.launchedAt >= bootMs) {
+      st.actions.push({
+        kind: 'terminate', instanceId: inst.id, reason: 'boot-timeout',
+        detail: `worker did not register within the boot timeout of ${st.cfg.timings.bootTimeoutS} s`,
+      });
+      continue;
+    }
+    t.active++;
+    st.total++;
+    st.rate += r.pricePerHour;
+    if (unregistered) {
+      t.pending++;
+      t.firstPending ??= inst.id;
+    } else if (inst.state === 'ready' && !inst.busy) {
+      t.idle++;
+      idle.push(inst);
+    }
+  }
+  return idle;
+}
+
+function neededResources(st: State): Set<string> {
+  const needed = new Set<string>();
+  for (const [q, list] of Object.entries(st.cfg.queues))
+    if ((st.s.queues[q]?.waiting ?? 0) > 0) for (const r of list) needed.add(r);
+  return needed;
+}
+
+/** Queues with the oldest waiting task first, so a big task is not starved by a stream of small ones. */
+function queueOrder(st: State): string[] {
+  const order = st.ix.queueOrder.filter((q) => (st.s.queues[q]?.waiting ?? 0) > 0);
+  const at = (q: string) => st.s.queues[q]?.oldestAt ?? Number.POSITIVE_INFINITY;
+  return order.sort((a, b) => at(a) - at(b));
+}
+
+function launchForQueues(st: State): void {
+  const idleLeft = new Map<string, number>();
+  const pendingLeft = new Map<string, number>();
+  for (const [name, t] of st.tally) {
+    idleLeft.set(name, t.idle);
+    pendingLeft.set(name, t.pending);
+  }
+  let budgetBlocked = false;
+  for (const q of queueOrder(st)) {
+    const list = st.cfg.queues[q]!;
+    let w = st.s.queues[q]!.waiting;
+    let bootingFor: string | undefined;
+    // Shared capacity is consumed once: a resource listed by two queues serves whichever asks first.
+    for (const r of list) {
+      const fromIdle = Math.min(w, idleLeft.get(r) ?? 0);
+      idleLeft.set(r, (idleLeft.get(r) ?? 0) - fromIdle);
+      w -= fromIdle;
+      const fromPending = Math.min(w, pendingLeft.get(r) ?? 0);
+      pendingLeft.set(r, (pendingLeft.get(r) ?? 0) - fromPending);
+      w -= fromPending;
+      if (fromPending > 0) bootingFor ??= st.tally.get(r)?.firstPending;
+    }
+    if (bootingFor) st.actions.push({ kind: 'wait', queue: q, reason: `waiting for instance ${bootingFor} to boot` });
+    if (w === 0) continue;
+    if (budgetBlocked) {
+      st.actions.push({ kind: 'refuse', queue: q, reason: 'older tasks of other queues wait for the budget first' });
+      continue;
+    }
+    budgetBlocked = launchFor(st, q, list, w);
+  }
+}
+
+interface Choice {
+  resource?: ResourceConfig;
+  offering?: Offering;
+  fallback?: string;
+  refusal?: string;
+  budget: boolean;
+}
+
+/** Launches up to `w` instances for queue q. Returns true when the app-wide budget stopped it. */
+function launchFor(st: State, q: string, list: readonly string[], w: number): boolean {
+  for (let launched = 0; launched < w; launched++) {
+    const c = choose(st, list);
+    if (!c.resource || !c.offering) {
+      st.actions.push({ kind: 'refuse', queue: q, reason: c.refusal ?? `no resource can run ${q}` });
+      return c.budget;
+    }
+    const t = st.tally.get(c.resource.name)!;
+    t.active++;
+    st.total++;
+    st.rate += c.resource.pricePerHour;
+    const why = `${w - launched} task(s) waiting on ${q}`;
+    st.actions.push({
+      kind: 'launch', resource: c.resource.name, offering: c.offering, queue: q,
+      reason: c.fallback ? `${why}; ${c.fallback}` : why,
+    });
+  }
+  return false;
+}
+
+/** The first resource of the queue's list, and its first offering, that every limit allows. */
+function choose(st: State, list: readonly string[]): Choice {
+  let refusal: string | undefined;
+  let budget = false;
+  const refuse = (why: string, isBudget: boolean) => {
+    refusal ??= why;
+    budget ||= isBudget;
+  };
+  for (const name of list) {
+    const r = st.ix.byName.get(name);
+    if (!r) continue;
+    const t = st.tally.get(name)!;
+    if (t.active >= r.maxInstances) {
+      refuse(`${name} at its max of ${r.maxInstances}`, false);
+      continue;
+    }
+    const limit = budgetLimit(st, r);
+    if (limit) {
+      refuse(limit, true);
+      continue;
+    }
+    const offers = st.ix.offerings.get(name)!;
+    const cooldownMs = st.cfg.timings.capacityCooldownS * 1000;
+    const ok = offers.find((o) => !coolingDown(o, st.s.capacityFailures, st.now, cooldownMs));
+    if (!ok) {
+      refuse(`capacity error for ${describeOffering(offers[0]!)} and every fallback; retrying after the cool-down`, false);
+      continue;
+    }
+    let fallback: string | undefined;
+    if (ok !== offers[0]) fallback = `capacity error for ${describeOffering(offers[0]!)}, trying ${describeOffering(ok)}`;
+    else if (refusal) fallback = `${refusal}, trying ${name}`;
+    return { resource: r, offering: ok, fallback, budget };
+  }
+  return { refusal, budget };
+}
+
+/** Why the app-wide limits forbid one more r, after stopping idle instances nobody needs; undefined if allowed. */
+function budgetLimit(st: State, r: ResourceConfig): string | undefined {
+  const { maxInstances, maxPerHour } = st.cfg.budget;
+  const over = () => {
+    if (maxInstances !== undefined && st.total + 1 > maxInstances) return `app at its max of ${maxInstances} instances`;
+    if (maxPerHour !== undefined && st.rate + r.pricePerHour > maxPerHour + 1e-9) return `$/h cap of ${maxPerHour} reached`;
+    return undefined;
+  };
+  let why = over();
+  while (why && st.reclaimable.length > 0) {
+    const inst = st.reclaimable.pop()!;
+    const ir = st.ix.byName.get(inst.resource)!;
+    st.tally.get(ir.name)!.active--;
+    st.total--;
+    st.rate -= ir.pricePerHour;
+    st.reclaimed.add(inst.id);
+    st.actions.push({
+      kind: 'terminate', instanceId: inst.id, reason: 'budget-reclaim',
+      detail: `idle and no waiting task can use it; its budget goes to a waiting task (${why})`,
+    });
+    why = over();
+  }
+  return why;
+}
+
+function stopIdle(st: State, idle: readonly InstanceView[], needed: Set<string>): void {
+  const idleMs = st.cfg.timings.idleTimeoutS * 1000;
+  for (const inst of idle) {
+    if (st.reclaimed.has(inst.id) || needed.has(inst.resource) || inst.idleSince === undefined) continue;
+    if (st.now - inst.idleSince < idleMs) continue;
+    st.actions.push({
+      kind: 'terminate', instanceId: inst.id, reason: 'idle',
+      detail: `idle for ${Math.round((st.now - inst.idleSince) / 1000)} s (idle timeout ${st.cfg.timings.idleTimeoutS} s)`,
+    });
+  }
+}

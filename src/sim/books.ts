@@ -1,0 +1,69 @@
+// The figures of a replay, kept as the engine goes: cost, the cost floor, waits, idle time,
+// launches, the most instances at once, and every moment a limit was exceeded.
+import type { AppConfig } from '../domain/autoscaler/config.js';
+import type { SimInstance, SimJob } from './engine.js';
+
+const HOUR = 3_600_000;
+
+export class Books {
+  cost = 0;
+  floor = 0;
+  idleMs = 0;
+  launches = 0;
+  interruptions = 0;
+  maxInstances = 0;
+  violations = 0;
+  jobsDone = 0;
+  readonly waits: number[] = []; // seconds, one per job at its first start
+  private readonly active = new Map<string, number>();
+  private rate = 0;
+
+  private readonly limits: Map<string, { maxInstances: number }>;
+
+  constructor(private readonly cfg: AppConfig) {
+    this.limits = new Map(cfg.resources.map((r) => [r.name, r]));
+  }
+
+  launched(inst: SimInstance, live: readonly SimInstance[]): void {
+    this.launches++;
+    this.maxInstances = Math.max(this.maxInstances, live.length);
+    const n = (this.active.get(inst.resource) ?? 0) + 1;
+    this.active.set(inst.resource, n);
+    this.rate += inst.price;
+    const r = this.limits.get(inst.resource)!;
+    const { maxInstances, maxPerHour } = this.cfg.budget;
+    if (n > r.maxInstances || (maxInstances !== undefined && live.length > maxInstances) || (maxPerHour !== undefined && this.rate > maxPerHour + 1e-9))
+      this.violations++;
+  }
+
+  stopped(inst: SimInstance, now: number): void {
+    this.cost += (inst.price * (now - inst.launchedAt)) / HOUR;
+    this.active.set(inst.resource, (this.active.get(inst.resource) ?? 1) - 1);
+    this.rate -= inst.price;
+  }
+
+  /** A job's first start: its wait is counted once, even if a lost machine makes it run again. */
+  waited(ms: number): void {
+    this.waits.push(ms / 1000);
+  }
+
+  jobDone(job: SimJob, inst: SimInstance): void {
+    this.jobsDone++;
+    this.floor += (inst.price * job.duration) / HOUR;
+  }
+
+  idleEnded(ms: number): void {
+    this.idleMs += ms;
+  }
+
+  interrupted(): void {
+    this.interruptions++;
+  }
+}
+
+/** Nearest-rank percentile of an ascending array. */
+export function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  const k = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[k]!;
+}
