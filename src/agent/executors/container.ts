@@ -1,0 +1,204 @@
+// Runs a task's command in a container with the `podman` or `docker` CLI. Env values (the task's and
+// the storage credentials) travel in an env-file written 0600 in a private temp dir, never in argv.
+import { execFile } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import type { ContainerCredentials } from '../storage-credentials.js';
+import { spawnStreaming } from './spawn.js';
+import type { ExecSpec, Execution, Executor } from './types.js';
+
+const run = promisify(execFile);
+
+/** Used when neither the task, the agent (--docker IMAGE) nor the app configures an image. */
+export const DEFAULT_IMAGE = 'docker.io/library/python:3.12-slim';
+/** Where the task's working copy is mounted inside the container; the command starts there. */
+export const CONTAINER_WORKDIR = '/workspace';
+
+export interface ImageChoice {
+  taskImage?: string;
+  /** The agent's image: `--docker IMAGE`. */
+  agentImage?: string;
+  /** A configured default (e.g. the autoscaler app's execution default). */
+  defaultImage?: string;
+  /** `--no-task-image-override`: the agent's image wins over the task's. */
+  noTaskImageOverride?: boolean;
+}
+
+export function chooseImage(c: ImageChoice): string {
+  const agentSide = c.agentImage || c.defaultImage;
+  if (c.noTaskImageOverride && agentSide) return agentSide;
+  return c.taskImage || agentSide || DEFAULT_IMAGE;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The runtime command: `preferred` when given (a name on PATH or a path), else podman, else docker. */
+export function findContainerRuntime(preferred?: string, pathVar = process.env.PATH ?? ''): string {
+  const lookup = (name: string) =>
+    name.includes('/') ? (isExecutable(name) ? name : undefined) : pathVar.split(delimiter).map((d) => join(d, name)).find(isExecutable);
+  const names = preferred ? [preferred] : ['podman', 'docker'];
+  for (const name of names) {
+    const found = lookup(name);
+    if (found) return found;
+  }
+  throw new Error(
+    preferred
+      ? `--container-runtime ${preferred}: not found or not executable; install it or give its full path`
+      : 'no container runtime found: install podman or docker, or pass --container-runtime PATH',
+  );
+}
+
+export interface ContainerExecutorOptions extends Omit<ImageChoice, 'taskImage'> {
+  /** podman or docker (name or path); found automatically when absent. */
+  runtime?: string;
+  /** Host directories a task may mount (its own mounts must lie inside one of them). */
+  allowedMounts?: string[];
+  /** Storage credentials for every task container (and nowhere else). */
+  credentials?: ContainerCredentials;
+  /** Env of the runtime CLI itself (CONTAINERS_CONF, DOCKER_HOST…); defaults to the agent's env. */
+  runtimeEnv?: NodeJS.ProcessEnv;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Container name for a task: the runtime allows only [a-zA-Z0-9_.-]. */
+export function containerName(taskId: string): string {
+  return `flotilla-${taskId.replace(/[^a-zA-Z0-9_.-]/g, '_')}`;
+}
+
+/** Checks `host:container[:ro|rw]` against the allowed host directories; returns the -v value. */
+export function checkMount(mount: string, allowed: string[]): string {
+  const [host, target, mode, ...extra] = mount.split(':');
+  if (!host || !target || extra.length > 0 || !isAbsolute(host) || !isAbsolute(target) || (mode && !['ro', 'rw'].includes(mode))) {
+    throw new Error(`container mount "${mount}": write it as /host/path:/container/path[:ro|rw]`);
+  }
+  const real = realOrResolved(host); // a symlink inside an allowed dir must not lead outside it
+  const inside = allowed.some((dir) => {
+    const rel = relative(realOrResolved(dir), real);
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  });
+  if (!inside) {
+    throw new Error(`container mount "${mount}": ${host} is not under an allowed mount directory; add it to the agent's allowed mounts`);
+  }
+  return [real, target, mode || 'rw'].join(':');
+}
+
+function realOrResolved(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+interface Prepared {
+  args: string[];
+  runtimeEnv: NodeJS.ProcessEnv;
+}
+
+export class ContainerExecutor implements Executor {
+  readonly runtime: string;
+
+  constructor(private readonly opts: ContainerExecutorOptions = {}) {
+    this.runtime = findContainerRuntime(opts.runtime, (opts.runtimeEnv ?? process.env).PATH);
+  }
+
+  imageFor(spec: ExecSpec): string {
+    return chooseImage({ ...this.opts, taskImage: spec.image });
+  }
+
+  async start(spec: ExecSpec): Promise<Execution> {
+    const name = containerName(spec.taskId);
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-ctr-')); // mode 0700
+    const cleanup = async () => {
+      await run(this.runtime, ['rm', '-f', name], { env: this.runtimeEnv() }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    };
+    let prepared: Prepared;
+    try {
+      prepared = this.prepare(spec, name, dir);
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    const inner = spawnStreaming(this.runtime, prepared.args, {
+      env: prepared.runtimeEnv,
+      onOutput: spec.onOutput,
+      beforeStop: async (graceMs) => {
+        const seconds = String(Math.max(1, Math.ceil(graceMs / 1000)));
+        await run(this.runtime, ['stop', '-t', seconds, name], { env: this.runtimeEnv() });
+      },
+    });
+    // The container is removed (and the env-file deleted) before the task counts as done.
+    const done = inner.done.then(async (result) => {
+      await cleanup();
+      return result;
+    });
+    return {
+      done,
+      stop: async (graceMs) => {
+        await inner.stop(graceMs);
+        await done;
+      },
+    };
+  }
+
+  private runtimeEnv(): NodeJS.ProcessEnv {
+    return { ...(this.opts.runtimeEnv ?? process.env) };
+  }
+
+  private prepare(spec: ExecSpec, name: string, dir: string): Prepared {
+    const creds = this.opts.credentials ?? { env: {}, files: [] };
+    // The task's own env wins over the agent's storage credentials: it is the user's explicit choice.
+    const env = { ...creds.env, ...spec.env, ...spec.container?.env, FLOTILLA_TASK_ID: spec.taskId };
+    const runtimeEnv = this.runtimeEnv();
+    const envArgs = this.writeEnv(env, dir, runtimeEnv);
+    const mountArgs = creds.files.flatMap((file, i) => {
+      // 0644 inside the 0700 dir: other host users cannot reach it, a non-root container user can read it.
+      const path = join(dir, `file-${i}`);
+      writeFileSync(path, file.content, { mode: 0o644 });
+      return ['-v', `${path}:${file.containerPath}:ro`];
+    });
+    for (const mount of spec.container?.mounts ?? []) {
+      mountArgs.push('-v', checkMount(mount, this.opts.allowedMounts ?? []));
+    }
+    const args = [
+      'run', '--rm', '--name', name, '--label', `flotilla.task-id=${spec.taskId}`,
+      ...envArgs,
+      '-v', `${resolve(spec.workDir)}:${CONTAINER_WORKDIR}`, '-w', CONTAINER_WORKDIR,
+      ...mountArgs,
+      this.imageFor(spec), 'sh', '-c', spec.command,
+    ];
+    return { args, runtimeEnv };
+  }
+
+  /**
+   * One-line values go into an env-file (0600). A value with a newline cannot be written there, so it
+   * is passed as `-e NAME` with the value in the runtime CLI's own env: still never in argv.
+   */
+  private writeEnv(env: Record<string, string>, dir: string, runtimeEnv: NodeJS.ProcessEnv): string[] {
+    const lines: string[] = [];
+    const args: string[] = [];
+    for (const [key, value] of Object.entries(env)) {
+      if (!ENV_NAME.test(key)) throw new Error(`task env: "${key}" is not a valid variable name (letters, digits, _)`);
+      if (/[\r\n]/.test(value)) {
+        runtimeEnv[key] = value;
+        args.push('-e', key);
+      } else {
+        lines.push(`${key}=${value}`);
+      }
+    }
+    const file = join(dir, 'env');
+    writeFileSync(file, lines.join('\n') + '\n', { mode: 0o600 });
+    return ['--env-file', file, ...args];
+  }
+}
