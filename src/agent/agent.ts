@@ -1,0 +1,177 @@
+// The worker daemon: registers, long-polls its queues in order, runs one task at a time,
+// heartbeats the lease, streams output, and reports the end. SIGTERM hands the task back.
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { ApiError, FlotillaClient, type AgentSettings, type Dequeued } from '../client/index.js';
+import type { Execution, Executor } from './executors/types.js';
+import { ProcessExecutor } from './executors/process.js';
+import { LogShipper } from './log-shipper.js';
+import { sleep, withRetry } from './retry.js';
+
+export interface AgentOptions {
+  server: string;
+  token: string;
+  queues: string[];
+  workerId?: string;
+  once?: boolean;
+  idleExitS?: number;
+  /** Run exactly this task, then exit (a Kubernetes pod's agent). */
+  taskId?: string;
+  workRoot?: string;
+  app?: string;
+  resource?: string;
+  instanceId?: string;
+  executor?: Executor;
+  /** Prepares a task before it runs (git clone, setup); may change what is run. */
+  prepare?: (d: Dequeued, workDir: string, log: LogShipper) => Promise<void>;
+  /** Rewrites output before it leaves the machine (secret masking). */
+  transformOutput?: (stream: string, text: string) => string;
+  stopGraceMs?: number;
+  log?: (msg: string) => void;
+}
+
+export interface Agent {
+  run(): Promise<void>;
+  /** Stops the task, hands it back to its queue, and resolves when run() has ended. */
+  stop(reason: string): Promise<void>;
+}
+
+export function createAgent(o: AgentOptions): Agent {
+  const client = new FlotillaClient(o.server, o.token);
+  const workerId = o.workerId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
+  const executor = o.executor ?? new ProcessExecutor();
+  const log = o.log ?? ((m: string) => process.stderr.write(`[agent ${workerId}] ${m}\n`));
+  const graceMs = o.stopGraceMs ?? 10_000;
+  const polling = new AbortController();
+  let stopping: string | null = null;
+  let current: { d: Dequeued; exec?: Execution; shipper: LogShipper } | null = null;
+  let settings: AgentSettings = { leaseTtlMs: 30_000, heartbeatMs: 5_000, maxWaitMs: 30_000 };
+
+  let running: Promise<void> | undefined;
+  const run = () => (running ??= loop());
+
+  async function loop(): Promise<void> {
+    const reg = await withRetry(() => client.register({ id: workerId, queues: o.queues, app: o.app, resource: o.resource, instanceId: o.instanceId }),
+      Infinity, () => !!stopping);
+    settings = reg.settings;
+    log(`registered as worker ${workerId} on queues ${o.queues.join(', ')}`);
+    let idleSince = Date.now();
+    while (!stopping) {
+      const idleLeft = o.idleExitS === undefined ? Infinity : idleSince + o.idleExitS * 1000 - Date.now();
+      if (idleLeft <= 0) {
+        log(`idle for ${o.idleExitS}s: exiting`);
+        break;
+      }
+      const d = await nextTask(Math.min(20_000, idleLeft));
+      if (!d) {
+        if (o.taskId && (await taskEnded(o.taskId))) break;
+        continue;
+      }
+      await runTask(d);
+      idleSince = Date.now();
+      if (o.once || o.taskId) break;
+    }
+    await withRetry(() => client.stopWorker(workerId), 5).catch(() => undefined);
+  }
+
+  async function nextTask(waitMs: number): Promise<Dequeued | undefined> {
+    try {
+      return await withRetry(() => client.dequeue(workerId, { queues: o.queues, taskId: o.taskId, waitMs: Math.floor(waitMs) }, polling.signal),
+        Infinity, () => !!stopping);
+    } catch (e) {
+      if (stopping) return undefined;
+      if ((e as Error).name === 'AbortError') return undefined;
+      throw e;
+    }
+  }
+
+  async function taskEnded(id: string): Promise<boolean> {
+    const t = await client.request<{ status: string }>('GET', `/api/v1/tasks/${id}`).catch(() => null);
+    return !t || !['queued', 'scheduled'].includes(t.status);
+  }
+
+  async function runTask(d: Dequeued): Promise<void> {
+    const { task, lease } = d;
+    const root = o.workRoot ?? join(tmpdir(), 'flotilla-work');
+    mkdirSync(root, { recursive: true });
+    const workDir = mkdtempSync(join(root, `task-${task.id}-`));
+    const shipper = new LogShipper(client, task.id, lease.id, o.transformOutput);
+    current = { d, shipper };
+    log(`task ${task.id} (${task.name}) started, attempt ${task.attempts}`);
+    let aborted = false;
+    let leaseLost = false;
+    const beat = setInterval(async () => {
+      try {
+        const hb = await withRetry(() => client.heartbeat(task.id, lease.id), 3);
+        if (hb.abort && !aborted) {
+          aborted = true;
+          shipper.write('system', 'flotilla: abort requested; stopping the task\n');
+          await current?.exec?.stop(graceMs);
+        }
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409 && !leaseLost) {
+          leaseLost = true;
+          log(`task ${task.id}: lease lost; stopping it`);
+          await current?.exec?.stop(graceMs);
+        }
+      }
+    }, settings.heartbeatMs);
+    try {
+      if (o.prepare) await o.prepare(d, workDir, shipper);
+      if (stopping) return await handBack(d, shipper);
+      const exec = await executor.start({
+        taskId: task.id, command: task.spec.command ?? '', env: task.spec.env ?? {}, workDir,
+        image: task.spec.image, container: task.spec.container,
+        onOutput: (stream, text) => shipper.write(stream, text),
+      });
+      current.exec = exec;
+      const res = await exec.done;
+      await shipper.flush();
+      if (leaseLost) return;
+      if (stopping && !aborted) return await handBack(d, shipper);
+      const status = aborted ? 'aborted' : res.exitCode === 0 ? 'completed' : 'failed';
+      const message = aborted ? 'aborted by user' : res.exitCode === 0 ? undefined
+        : res.exitCode !== null ? `exit code ${res.exitCode}` : `killed by signal ${res.signal}`;
+      await report(() => client.finish(task.id, lease.id, { status, exitCode: res.exitCode, message }));
+      log(`task ${task.id} ${status}${message ? ` (${message})` : ''}`);
+    } catch (e) {
+      await shipper.flush();
+      if (!leaseLost) await report(() => client.finish(task.id, lease.id, { status: 'failed', exitCode: null, message: (e as Error).message }));
+      log(`task ${task.id} failed before it ran: ${(e as Error).message}`);
+    } finally {
+      clearInterval(beat);
+      current = null;
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+
+  async function handBack(d: Dequeued, shipper: LogShipper) {
+    await shipper.flush();
+    await report(() => client.release(d.task.id, d.lease.id, `agent ${workerId} stopped: ${stopping}`));
+    log(`task ${d.task.id} handed back to its queue`);
+  }
+
+  /** A 409 means the lease is gone (the task was recovered elsewhere): nothing more to report. */
+  async function report(fn: () => Promise<unknown>) {
+    try {
+      await withRetry(fn);
+    } catch (e) {
+      if (!(e instanceof ApiError && e.status === 409)) throw e;
+    }
+  }
+
+  async function stop(reason: string): Promise<void> {
+    if (stopping) return;
+    stopping = reason;
+    polling.abort();
+    if (current?.exec) await current.exec.stop(graceMs);
+    // Resolves once the task was handed back and the worker signed off.
+    await running?.catch(() => undefined);
+  }
+
+  return { run, stop };
+}
+
+export { sleep };

@@ -1,0 +1,13 @@
+// Runs a task's command as a plain child process in its working directory.
+import type { ExecSpec, Execution, Executor } from './types.js';
+import { spawnStreaming } from './spawn.js';
+
+export class ProcessExecutor implements Executor {
+  async start(spec: ExecSpec): Promise<Execution> {
+    return spawnStreaming('/bin/sh', ['-c', spec.command], {
+      cwd: spec.workDir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: spec.workDir, ...spec.env, FLOTILLA_TASK_ID: spec.taskId },
+      onOutput: spec.onOutput,
+    });
+  }
+}

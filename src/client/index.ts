@@ -1,0 +1,90 @@
+// Typed HTTP client of the Flotilla API, used by the CLI, the agent and the tests.
+import type { CreateTask, Lease, LogLine, Task, Worker } from '../domain/task.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly issues?: { field: string; message: string }[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The server could not be reached at all (down, restarting): callers may retry. */
+export class UnreachableError extends Error {
+  constructor(readonly server: string, cause: unknown) {
+    super(`cannot reach the Flotilla server at ${server}: ${(cause as Error)?.message ?? cause}. Is it running?`);
+    this.name = 'UnreachableError';
+  }
+}
+
+export interface QueueInfo { name: string; createdAt: number; queued: number; running: number }
+export interface Dequeued { task: Task; lease: Lease }
+export interface LogPage { lines: LogLine[]; next: number; status: string; done: boolean }
+export interface AgentSettings { leaseTtlMs: number; heartbeatMs: number; maxWaitMs: number }
+
+export class FlotillaClient {
+  readonly server: string;
+  constructor(server: string, private readonly token?: string) {
+    this.server = server.replace(/\/+$/, '');
+  }
+
+  async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(this.server + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+    } catch (e) {
+      if ((e as Error).name === 'AbortError') throw e;
+      throw new UnreachableError(this.server, (e as any).cause ?? e);
+    }
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    const data = text ? JSON.parse(text) : undefined;
+    if (!res.ok) throw new ApiError(res.status, data?.error ?? `HTTP ${res.status}`, data?.issues);
+    return data as T;
+  }
+
+  // Queues
+  createQueue = (name: string) => this.request<{ name: string }>('POST', '/api/v1/queues', { name });
+  listQueues = async () => (await this.request<{ queues: QueueInfo[] }>('GET', '/api/v1/queues')).queues;
+  deleteQueue = (name: string) => this.request<void>('DELETE', `/api/v1/queues/${encodeURIComponent(name)}`);
+
+  // Tasks
+  createTask = (t: CreateTask) => this.request<Task>('POST', '/api/v1/tasks', t);
+  getTask = (id: string) => this.request<Task>('GET', `/api/v1/tasks/${encodeURIComponent(id)}`);
+  abortTask = (id: string) => this.request<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/abort`);
+  async listTasks(f: { queue?: string; status?: string; limit?: number; offset?: number } = {}): Promise<Task[]> {
+    const qs = new URLSearchParams(Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+    return (await this.request<{ tasks: Task[] }>('GET', `/api/v1/tasks?${qs}`)).tasks;
+  }
+  logs = (id: string, after = 0, opts: { limit?: number; waitMs?: number } = {}) =>
+    this.request<LogPage>('GET', `/api/v1/tasks/${encodeURIComponent(id)}/logs?after=${after}&limit=${opts.limit ?? 1000}&waitMs=${opts.waitMs ?? 0}`);
+
+  // Workers
+  listWorkers = async (all = false) => (await this.request<{ workers: Worker[] }>('GET', `/api/v1/workers?all=${all}`)).workers;
+
+  // Tokens
+  createToken = (name: string, role: 'admin' | 'user' | 'agent', ttlSeconds?: number) =>
+    this.request<{ token: string; id: string; role: string }>('POST', '/api/v1/tokens', { name, role, ttlSeconds });
+  listTokens = async () => (await this.request<{ tokens: { id: string; name: string; role: string }[] }>('GET', '/api/v1/tokens')).tokens;
+
+  // Agent side
+  register = (w: { id: string; queues: string[]; app?: string; resource?: string; instanceId?: string }) =>
+    this.request<{ worker: Worker; settings: AgentSettings }>('POST', '/api/v1/workers', w);
+  dequeue = (workerId: string, body: { queues?: string[]; taskId?: string; waitMs: number }, signal?: AbortSignal) =>
+    this.request<Dequeued | undefined>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/dequeue`, body, signal);
+  stopWorker = (workerId: string) => this.request<void>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/stop`, {});
+  heartbeat = (taskId: string, leaseId: string) =>
+    this.request<{ abort: boolean; leaseExpiresAt: number }>('POST', `/api/v1/tasks/${taskId}/lease/heartbeat`, { leaseId });
+  appendLogs = (taskId: string, leaseId: string, lines: { stream: string; text: string }[]) =>
+    this.request<{ accepted: number }>('POST', `/api/v1/tasks/${taskId}/lease/logs`, { leaseId, lines });
+  finish = (taskId: string, leaseId: string, r: { status: 'completed' | 'failed' | 'aborted'; exitCode: number | null; message?: string }) =>
+    this.request<Task>('POST', `/api/v1/tasks/${taskId}/lease/finish`, { leaseId, ...r });
+  release = (taskId: string, leaseId: string, reason: string) =>
+    this.request<Task>('POST', `/api/v1/tasks/${taskId}/lease/release`, { leaseId, reason });
+}

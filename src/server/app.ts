@@ -1,0 +1,48 @@
+// The fastify app: auth, error shapes, and every route group.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Store } from '../store/index.js';
+import type { AnyRoute } from './route.js';
+import { ValidationError } from './route.js';
+import type { RouteGroup, ServerCtx, ServerSettings } from './context.js';
+import { installAuth } from './auth.js';
+import { Metrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+import { queueRoutes } from './routes/queues.js';
+import { taskRoutes } from './routes/tasks.js';
+import { workerRoutes } from './routes/workers.js';
+import { tokenRoutes } from './routes/tokens.js';
+
+export interface AppOptions {
+  store: Store;
+  settings: ServerSettings;
+  logger?: FastifyBaseLogger;
+  /** Route groups added by other parts (autoscaler, secrets, bootstrap, k8s). */
+  extraRoutes?: RouteGroup[];
+}
+
+export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerCtx } {
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: 16 * 1024 * 1024,
+    // Long polls hold requests open; keep-alive connections from agents are reused.
+    keepAliveTimeout: 75_000,
+  });
+  const routes: AnyRoute[] = [];
+  const ctx: ServerCtx = { app, store: opts.store, settings: opts.settings, routes, metrics: new Metrics(opts.store) };
+  installAuth(app, opts.store);
+  app.setErrorHandler((err: any, req, reply) => {
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    const body: Record<string, unknown> = { error: status >= 500 ? 'internal error; see the server log' : err.message };
+    if (err instanceof ValidationError) body.issues = err.issues;
+    reply.code(status).send(body);
+  });
+  app.get('/healthz', async () => ({ ok: true, version: opts.settings.version }));
+  app.get('/openapi.json', { config: { roles: ['user', 'agent'] } }, async () => openApiDocument(routes, opts.settings.version));
+  app.get('/metrics', { config: { roles: ['user'] } }, async (_req, reply) => {
+    reply.header('content-type', ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+  for (const group of [queueRoutes, taskRoutes, workerRoutes, tokenRoutes, ...(opts.extraRoutes ?? [])]) group(ctx);
+  return { app, ctx };
+}

@@ -1,0 +1,24 @@
+// What every route group gets: the store, the settings and the registry of routes.
+import type { FastifyInstance } from 'fastify';
+import type { Store } from '../store/index.js';
+import type { AnyRoute } from './route.js';
+import type { Metrics } from './metrics.js';
+
+export interface ServerSettings {
+  leaseTtlMs: number;
+  /** Longest a dequeue long poll may wait. */
+  maxWaitMs: number;
+  /** How often an agent should heartbeat its lease. */
+  heartbeatMs: number;
+  version: string;
+}
+
+export interface ServerCtx {
+  app: FastifyInstance;
+  store: Store;
+  settings: ServerSettings;
+  routes: AnyRoute[];
+  metrics: Metrics;
+}
+
+export type RouteGroup = (ctx: ServerCtx) => void;

@@ -1,0 +1,35 @@
+// Background loops that must run in exactly one replica (the leader).
+import type { Store } from '../store/index.js';
+
+export interface Controller {
+  name: string;
+  start(): Promise<void> | void;
+  stop(): Promise<void> | void;
+}
+
+/** Puts tasks whose lease ran out back at the head of their queue (or fails them at the attempt limit). */
+export function leaseSweeper(store: Store, everyMs: number, log: (msg: string) => void): Controller {
+  let timer: NodeJS.Timeout | undefined;
+  let running = false;
+  const sweep = async () => {
+    if (running) return;
+    running = true;
+    try {
+      for (const t of await store.tasks.expireLeases()) {
+        log(`task ${t.id}: ${t.statusMessage}`);
+        if (t.workerId) await store.workers.setTask(t.workerId, null);
+      }
+    } catch (e) {
+      log(`lease sweep failed: ${(e as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+  return {
+    name: 'lease-sweeper',
+    start: () => {
+      timer = setInterval(() => void sweep(), everyMs);
+    },
+    stop: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,79 @@
+// Starts a control plane: store, HTTP API, leader election and the controllers.
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { Store } from '../store/index.js';
+import { buildApp } from './app.js';
+import type { RouteGroup, ServerCtx, ServerSettings } from './context.js';
+import { leaseSweeper, type Controller } from './controllers.js';
+import { Leadership } from './leader.js';
+import { VERSION } from '../version.js';
+
+export interface ControlPlaneOptions {
+  db?: string;
+  dataDir: string;
+  host?: string;
+  port?: number;
+  leaseTtlS?: number;
+  maxLogBytes?: number;
+  logLevel?: string;
+  /** Extra route groups and controllers, added by the parts that need them. */
+  extraRoutes?: RouteGroup[];
+  controllers?: ((ctx: ServerCtx & { url: string; log: pino.Logger }) => Controller[])[];
+}
+
+export interface ControlPlane {
+  url: string;
+  store: Store;
+  adminToken?: string;
+  adminTokenFile: string;
+  ctx: ServerCtx;
+  close(): Promise<void>;
+}
+
+export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  const dataDir = resolve(o.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const log = pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.token', '*.password'] });
+  const store = await Store.open(o.db ?? `sqlite:${join(dataDir, 'flotilla.db')}`, { maxLogBytesPerTask: o.maxLogBytes });
+  const leaseTtlMs = (o.leaseTtlS ?? 30) * 1000;
+  const settings: ServerSettings = {
+    leaseTtlMs,
+    heartbeatMs: Math.max(200, Math.min(5000, Math.floor(leaseTtlMs / 4))),
+    maxWaitMs: 30_000,
+    version: VERSION,
+  };
+  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: o.extraRoutes });
+  const adminTokenFile = join(dataDir, 'admin-token');
+  const adminToken = await ensureAdminToken(store, adminTokenFile);
+  const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
+  const url = address.replace('[::1]', '127.0.0.1');
+
+  const controllers: Controller[] = [
+    leaseSweeper(store, Math.min(1000, leaseTtlMs / 4), (m) => log.info(m)),
+    ...(o.controllers ?? []).flatMap((make) => make({ ...ctx, url, log })),
+  ];
+  const leadership = new Leadership(store.db.pool, (leader) => {
+    log.info({ leader }, leader ? 'leading: starting controllers' : 'no longer leading');
+    for (const c of controllers) void (leader ? c.start() : c.stop());
+  });
+  await leadership.start();
+
+  return {
+    url, store, adminToken, adminTokenFile, ctx,
+    close: async () => {
+      await leadership.stop();
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** First start: make an admin token and write it to a 0600 file. Later starts reuse what exists. */
+async function ensureAdminToken(store: Store, file: string): Promise<string | undefined> {
+  if (await store.tokens.hasAdmin()) return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  const { token } = await store.tokens.create('admin', 'admin');
+  writeFileSync(file, token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return token;
+}

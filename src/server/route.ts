@@ -1,0 +1,76 @@
+// One way to declare a route: its roles, its zod schemas (validation and OpenAPI from the same source).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Role, TokenInfo } from '../store/tokens.js';
+
+export class ValidationError extends Error {
+  readonly statusCode = 400;
+  constructor(readonly issues: { field: string; message: string }[]) {
+    super(`invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+  }
+}
+
+export function zodIssues(where: string, err: z.ZodError) {
+  return err.issues.map((i) => ({
+    field: [where, ...i.path.map(String)].filter(Boolean).join('.'),
+    message: i.message,
+  }));
+}
+
+export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const r = schema.safeParse(value ?? {});
+  if (!r.success) throw new ValidationError(zodIssues(where, r.error));
+  return r.data;
+}
+
+export interface Ctx<B, Q, P> {
+  body: B;
+  query: Q;
+  params: P;
+  auth: TokenInfo;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RouteDef<B extends z.ZodType, Q extends z.ZodType, P extends z.ZodType> {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  url: string;
+  roles: readonly Role[];
+  summary: string;
+  body?: B;
+  query?: Q;
+  params?: P;
+  handler(ctx: Ctx<z.infer<B>, z.infer<Q>, z.infer<P>>): Promise<unknown>;
+}
+
+export type AnyRoute = RouteDef<z.ZodType, z.ZodType, z.ZodType>;
+
+const none = z.object({});
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth?: TokenInfo;
+  }
+}
+
+export function addRoute<B extends z.ZodType = typeof none, Q extends z.ZodType = typeof none, P extends z.ZodType = typeof none>(
+  app: FastifyInstance,
+  registry: AnyRoute[],
+  def: RouteDef<B, Q, P>,
+): void {
+  registry.push(def as unknown as AnyRoute);
+  app.route({
+    method: def.method,
+    url: def.url,
+    config: { roles: def.roles },
+    handler: async (req, reply) => {
+      const auth = req.auth!;
+      const body = def.body ? parseOr400(def.body, req.body, 'body') : {};
+      const query = def.query ? parseOr400(def.query, req.query, 'query') : {};
+      const params = def.params ? parseOr400(def.params, req.params, 'params') : {};
+      const out = await def.handler({ body, query, params, auth, req, reply } as Ctx<any, any, any>);
+      if (out === undefined) return reply.code(204).send();
+      return out;
+    },
+  });
+}

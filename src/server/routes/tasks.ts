@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { addRoute } from '../route.js';
+import type { RouteGroup } from '../context.js';
+import { CreateTaskSchema, TASK_STATUSES, FINAL_STATUSES, queueName } from '../../domain/task.js';
+import { waitForEvent } from '../wait.js';
+
+const idParams = z.object({ id: z.string().min(1) });
+
+export const taskRoutes: RouteGroup = ({ app, routes, store, settings }) => {
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/tasks', roles: ['user'], summary: 'Put a task on a queue',
+    body: CreateTaskSchema,
+    handler: async ({ body, auth, reply }) => {
+      const task = await store.tasks.create(body, auth.name);
+      reply.code(201);
+      return task;
+    },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/tasks', roles: ['user'], summary: 'List tasks (queued ones in queue order)',
+    query: z.object({
+      queue: queueName.optional(),
+      status: z.enum(TASK_STATUSES).optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+      offset: z.coerce.number().int().min(0).default(0),
+    }),
+    handler: async ({ query }) => ({ tasks: await store.tasks.list(query) }),
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/tasks/:id', roles: ['user'], summary: 'One task',
+    params: idParams,
+    handler: async ({ params }) => store.tasks.get(params.id),
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/tasks/:id/abort', roles: ['user'],
+    summary: 'Abort a task: a queued one leaves its queue, a running one is stopped by its agent',
+    params: idParams,
+    handler: async ({ params }) => store.tasks.abort(params.id),
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/tasks/:id/logs', roles: ['user'],
+    summary: 'Log lines after a sequence number; waitMs long-polls for new lines (follow)',
+    params: idParams,
+    query: z.object({
+      after: z.coerce.number().int().min(0).default(0),
+      limit: z.coerce.number().int().min(1).max(5000).default(1000),
+      waitMs: z.coerce.number().int().min(0).max(30_000).default(0),
+    }),
+    handler: async ({ params, query, req }) => {
+      const read = async () => {
+        const lines = await store.logs.read(params.id, query.after, query.limit);
+        const task = await store.tasks.get(params.id);
+        return { lines, next: lines.length ? lines[lines.length - 1].seq : query.after, status: task.status,
+          done: FINAL_STATUSES.includes(task.status) };
+      };
+      const wake = waitForEvent(store.events, (e) => (e.kind === 'log' || e.kind === 'task') && e.taskId === params.id,
+        Math.min(query.waitMs, settings.maxWaitMs), req.raw);
+      const first = await read();
+      if (first.lines.length || first.done || query.waitMs === 0) {
+        wake.cancel();
+        return first;
+      }
+      await wake.promise;
+      return read();
+    },
+  });
+};

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { addRoute } from '../route.js';
+import type { RouteGroup } from '../context.js';
+import { NotFoundError } from '../../store/errors.js';
+
+export const tokenRoutes: RouteGroup = ({ app, routes, store }) => {
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/tokens', roles: [], summary: 'Create a token (shown once)',
+    body: z.object({
+      name: z.string().min(1).max(100),
+      role: z.enum(['admin', 'user', 'agent']),
+      ttlSeconds: z.number().int().positive().optional(),
+    }),
+    handler: async ({ body, reply }) => {
+      const { token, info } = await store.tokens.create(body.name, body.role, { ttlMs: body.ttlSeconds && body.ttlSeconds * 1000 });
+      reply.code(201);
+      return { token, ...info };
+    },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/tokens', roles: [], summary: 'List tokens (never their values)',
+    handler: async () => ({ tokens: await store.tokens.list() }),
+  });
+  addRoute(app, routes, {
+    method: 'DELETE', url: '/api/v1/tokens/:id', roles: [], summary: 'Revoke a token',
+    params: z.object({ id: z.string() }),
+    handler: async ({ params }) => {
+      if (!(await store.tokens.revoke(params.id))) throw new NotFoundError(`token "${params.id}" not found`);
+    },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/whoami', roles: ['user', 'agent'], summary: 'The calling token',
+    handler: async ({ auth }) => ({ name: auth.name, role: auth.role, scope: auth.scope }),
+  });
+};

@@ -1,0 +1,10 @@
+// Errors the API turns into HTTP statuses.
+export class NotFoundError extends Error {
+  readonly statusCode = 404;
+}
+export class ConflictError extends Error {
+  readonly statusCode = 409;
+}
+export class ForbiddenError extends Error {
+  readonly statusCode = 403;
+}

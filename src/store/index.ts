@@ -1,0 +1,48 @@
+// The store: one object holding the database and a repository per concern.
+import { openDb, type Db } from './db.js';
+import { Events } from './events.js';
+import { TaskRepo } from './tasks.js';
+import { LogRepo } from './logs.js';
+import { WorkerRepo } from './workers.js';
+import { QueueRepo } from './queues.js';
+import { TokenRepo } from './tokens.js';
+
+export interface StoreOptions {
+  maxLogBytesPerTask?: number;
+  workerOfflineAfterMs?: number;
+}
+
+export class Store {
+  readonly events: Events;
+  readonly tasks: TaskRepo;
+  readonly logs: LogRepo;
+  readonly workers: WorkerRepo;
+  readonly queues: QueueRepo;
+  readonly tokens: TokenRepo;
+
+  private constructor(readonly db: Db, opts: StoreOptions) {
+    this.events = new Events(db.pool);
+    this.tasks = new TaskRepo(db.kysely, db.dialect, this.events);
+    this.logs = new LogRepo(db.kysely, this.events, opts.maxLogBytesPerTask ?? 10 * 1024 * 1024);
+    this.workers = new WorkerRepo(db.kysely, this.events, opts.workerOfflineAfterMs ?? 30_000);
+    this.queues = new QueueRepo(db.kysely);
+    this.tokens = new TokenRepo(db.kysely);
+  }
+
+  static async open(url: string, opts: StoreOptions = {}): Promise<Store> {
+    const store = new Store(await openDb(url), opts);
+    await store.events.start();
+    return store;
+  }
+
+  get kysely() {
+    return this.db.kysely;
+  }
+
+  async close(): Promise<void> {
+    await this.events.stop();
+    await this.db.close();
+  }
+}
+
+export { NotFoundError, ConflictError, ForbiddenError } from './errors.js';

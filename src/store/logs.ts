@@ -1,0 +1,59 @@
+// Task output: ordered lines, paged reads, a cap per task so one noisy task cannot fill the store.
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import type { Events } from './events.js';
+import type { LogLine } from '../domain/task.js';
+import { ConflictError, NotFoundError } from './errors.js';
+
+export interface NewLogLine {
+  stream: 'stdout' | 'stderr' | 'system';
+  text: string;
+}
+
+export class LogRepo {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly events: Events,
+    private readonly maxBytesPerTask: number,
+  ) {}
+
+  /** Appends lines of a running task; only the holder of its lease may write. */
+  async append(taskId: string, leaseId: string, lines: NewLogLine[], now = Date.now()): Promise<{ accepted: number }> {
+    const accepted = await this.db.transaction().execute(async (tx) => {
+      const t = await tx.selectFrom('tasks').select(['log_seq', 'log_bytes', 'lease_id', 'status'])
+        .where('id', '=', taskId).executeTakeFirst();
+      if (!t) throw new NotFoundError(`task "${taskId}" not found`);
+      if (t.lease_id !== leaseId || t.status !== 'running')
+        throw new ConflictError(`lease for task "${taskId}" is no longer valid`);
+      const { rows, bytes } = this.fit(t.log_seq, t.log_bytes, lines, now, taskId);
+      if (rows.length) await tx.insertInto('task_logs').values(rows).execute();
+      await tx.updateTable('tasks').set({ log_seq: t.log_seq + rows.length, log_bytes: bytes })
+        .where('id', '=', taskId).execute();
+      return rows.length;
+    });
+    if (accepted) this.events.publish({ kind: 'log', taskId });
+    return { accepted };
+  }
+
+  private fit(seq: number, bytes: number, lines: NewLogLine[], at: number, taskId: string) {
+    const rows = [];
+    for (const l of lines) {
+      if (bytes >= this.maxBytesPerTask) break;
+      const size = Buffer.byteLength(l.text);
+      if (bytes + size > this.maxBytesPerTask) {
+        rows.push({ task_id: taskId, seq: ++seq, stream: 'system', text: `[log truncated at ${this.maxBytesPerTask} bytes]\n`, at });
+        bytes = this.maxBytesPerTask;
+        break;
+      }
+      rows.push({ task_id: taskId, seq: ++seq, stream: l.stream, text: l.text, at });
+      bytes += size;
+    }
+    return { rows, bytes };
+  }
+
+  async read(taskId: string, after = 0, limit = 1000): Promise<LogLine[]> {
+    const rows = await this.db.selectFrom('task_logs').select(['seq', 'stream', 'text', 'at'])
+      .where('task_id', '=', taskId).where('seq', '>', after).orderBy('seq').limit(limit).execute();
+    return rows as LogLine[];
+  }
+}

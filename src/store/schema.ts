@@ -1,0 +1,118 @@
+// Table types for Kysely. Times are epoch milliseconds; JSON columns are text in both dialects.
+import type { Generated } from 'kysely';
+
+export interface QueueTable {
+  name: string;
+  created_at: number;
+}
+
+export interface TaskTable {
+  id: string;
+  queue: string;
+  name: string;
+  priority: number;
+  position: number;
+  status: string;
+  spec: string;
+  attempts: number;
+  max_attempts: number;
+  worker_id: string | null;
+  lease_id: string | null;
+  lease_expires_at: number | null;
+  exit_code: number | null;
+  status_message: string | null;
+  abort_requested: number;
+  log_seq: number;
+  log_bytes: number;
+  created_by: string | null;
+  created_at: number;
+  queued_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+export interface TaskLogTable {
+  task_id: string;
+  seq: number;
+  stream: string;
+  text: string;
+  at: number;
+}
+
+export interface WorkerTable {
+  id: string;
+  queues: string;
+  token_id: string | null;
+  app: string | null;
+  resource: string | null;
+  instance_id: string | null;
+  current_task: string | null;
+  registered_at: number;
+  last_seen: number;
+  idle_since: number | null;
+  stopped_at: number | null;
+}
+
+export interface TokenTable {
+  id: string;
+  name: string;
+  role: string;
+  hash: string;
+  /** For scoped tokens: the task or instance they are bound to. */
+  scope: string | null;
+  expires_at: number | null;
+  used_at: number | null;
+  created_at: number;
+}
+
+export interface AppTable {
+  name: string;
+  config: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface InstanceTable {
+  id: string;
+  app: string;
+  resource: string;
+  provider_id: string | null;
+  state: string;
+  offering: string;
+  price_per_hour: number;
+  launched_at: number;
+  state_changed_at: number;
+  ended_at: number | null;
+  worker_id: string | null;
+  message: string | null;
+}
+
+export interface DecisionTable {
+  id: Generated<number>;
+  at: number;
+  app: string;
+  queue: string | null;
+  kind: string;
+  reason: string;
+  detail: string;
+}
+
+export interface SecretTable {
+  name: string;
+  kind: string;
+  ciphertext: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  queues: QueueTable;
+  tasks: TaskTable;
+  task_logs: TaskLogTable;
+  workers: WorkerTable;
+  tokens: TokenTable;
+  apps: AppTable;
+  instances: InstanceTable;
+  decisions: DecisionTable;
+  secrets: SecretTable;
+}

@@ -1,0 +1,313 @@
+// Tasks, queues order and leases. Every change of a running task checks its lease id, so a stale
+// agent can never complete a task that was handed to another.
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { randomBytes } from 'node:crypto';
+import type { Database, TaskTable } from './schema.js';
+import type { Dialect } from './db.js';
+import type { Events } from './events.js';
+import type { CreateTask, Lease, Task, TaskSpec, TaskStatus } from '../domain/task.js';
+import { CreateTaskSchema } from '../domain/task.js';
+import { ConflictError, NotFoundError } from './errors.js';
+
+export const newId = (bytes = 6) => randomBytes(bytes).toString('hex');
+
+export function toTask(r: Selectable<TaskTable>): Task {
+  return {
+    id: r.id,
+    queue: r.queue,
+    name: r.name,
+    priority: r.priority,
+    status: r.status as TaskStatus,
+    spec: JSON.parse(r.spec) as TaskSpec,
+    attempts: r.attempts,
+    maxAttempts: r.max_attempts,
+    workerId: r.worker_id,
+    exitCode: r.exit_code,
+    statusMessage: r.status_message,
+    abortRequested: r.abort_requested === 1,
+    createdAt: r.created_at,
+    queuedAt: r.queued_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+  };
+}
+
+export interface FinishReport {
+  status: 'completed' | 'failed' | 'aborted';
+  exitCode: number | null;
+  message?: string;
+}
+
+export class TaskRepo {
+  private seq = 0;
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    private readonly events: Events,
+  ) {}
+
+  /** Later enqueues sort after earlier ones, across replicas too (milliseconds x 1000 + a counter). */
+  private nextPosition(now: number): number {
+    this.seq = (this.seq + 1) % 1000;
+    return now * 1000 + this.seq;
+  }
+
+  async create(input: CreateTask, createdBy: string | null, now = Date.now()): Promise<Task> {
+    const t = CreateTaskSchema.parse(input);
+    const { queue, name, priority, maxAttempts, ...spec } = t;
+    const queueRow = await this.db.selectFrom('queues').select('name').where('name', '=', queue).executeTakeFirst();
+    if (!queueRow) throw new NotFoundError(`queue "${queue}" does not exist: create it with "flotilla queue create ${queue}"`);
+    const row = {
+      id: newId(),
+      queue,
+      name: name ?? (spec.command ?? spec.git?.entryPoint ?? 'task').slice(0, 80),
+      priority,
+      position: this.nextPosition(now),
+      status: 'queued',
+      spec: JSON.stringify(spec),
+      attempts: 0,
+      max_attempts: maxAttempts,
+      abort_requested: 0,
+      log_seq: 0,
+      log_bytes: 0,
+      created_by: createdBy,
+      created_at: now,
+      queued_at: now,
+    };
+    await this.db.insertInto('tasks').values(row).execute();
+    this.events.publish({ kind: 'enqueue', queue });
+    return toTask({ ...row, worker_id: null, lease_id: null, lease_expires_at: null, exit_code: null,
+      status_message: null, started_at: null, ended_at: null });
+  }
+
+  async get(id: string): Promise<Task> {
+    const r = await this.db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r) throw new NotFoundError(`task "${id}" not found`);
+    return toTask(r);
+  }
+
+  async list(f: { queue?: string; status?: TaskStatus; limit?: number; offset?: number }): Promise<Task[]> {
+    let q = this.db.selectFrom('tasks').selectAll();
+    if (f.queue) q = q.where('queue', '=', f.queue);
+    if (f.status) q = q.where('status', '=', f.status);
+    const queuedOrder = f.status === 'queued';
+    q = queuedOrder
+      ? q.orderBy('priority', 'desc').orderBy('position', 'asc')
+      : q.orderBy('created_at', 'desc').orderBy('id');
+    const rows = await q.limit(f.limit ?? 100).offset(f.offset ?? 0).execute();
+    return rows.map(toTask);
+  }
+
+  async countByQueueAndStatus(): Promise<{ queue: string; status: string; n: number }[]> {
+    const rows = await this.db
+      .selectFrom('tasks')
+      .select(['queue', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy(['queue', 'status'])
+      .execute();
+    return rows.map((r) => ({ queue: r.queue, status: r.status, n: Number(r.n) }));
+  }
+
+  /** Takes the head of the first non-empty queue, in the order given. */
+  async dequeue(workerId: string, queues: string[], leaseTtlMs: number, now = Date.now()) {
+    for (const queue of queues) {
+      const got = await this.dequeueOne(workerId, queue, leaseTtlMs, now);
+      if (got) return got;
+    }
+    return null;
+  }
+
+  /** Takes one specific task (a pod's agent runs exactly the task it was made for). */
+  async dequeueById(workerId: string, taskId: string, leaseTtlMs: number, now = Date.now()) {
+    const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
+    const r = await this.db
+      .updateTable('tasks')
+      .set((eb) => this.startSet(eb, workerId, lease, now))
+      .where('id', '=', taskId)
+      .where('status', 'in', ['queued', 'scheduled'])
+      .returningAll()
+      .executeTakeFirst();
+    return r ? { task: toTask(r), lease } : null;
+  }
+
+  private startSet(eb: any, workerId: string, lease: Lease, now: number) {
+    return {
+      status: 'running',
+      worker_id: workerId,
+      lease_id: lease.id,
+      lease_expires_at: lease.expiresAt,
+      attempts: eb('attempts', '+', 1),
+      started_at: now,
+      status_message: null,
+    };
+  }
+
+  private async dequeueOne(workerId: string, queue: string, leaseTtlMs: number, now: number) {
+    const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
+    const lock = this.dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
+    const head = sql<string>`(SELECT id FROM tasks WHERE queue = ${queue} AND status = 'queued'
+      ORDER BY priority DESC, position ASC LIMIT 1 ${lock})`;
+    const r = await this.db
+      .updateTable('tasks')
+      .set((eb) => this.startSet(eb, workerId, lease, now))
+      .where('id', '=', head)
+      .where('status', '=', 'queued')
+      .returningAll()
+      .executeTakeFirst();
+    return r ? { task: toTask(r), lease } : null;
+  }
+
+  /** Extends the lease; tells the agent whether the task was aborted meanwhile. */
+  async heartbeat(taskId: string, leaseId: string, leaseTtlMs: number, now = Date.now()) {
+    const r = await this.db
+      .updateTable('tasks')
+      .set({ lease_expires_at: now + leaseTtlMs })
+      .where('id', '=', taskId)
+      .where('lease_id', '=', leaseId)
+      .where('status', '=', 'running')
+      .returning(['abort_requested', 'lease_expires_at'])
+      .executeTakeFirst();
+    if (!r) throw staleLease(taskId);
+    return { abort: r.abort_requested === 1, leaseExpiresAt: r.lease_expires_at! };
+  }
+
+  async finish(taskId: string, leaseId: string, rep: FinishReport, now = Date.now()): Promise<Task> {
+    const r = await this.db
+      .updateTable('tasks')
+      .set({
+        status: rep.status,
+        exit_code: rep.exitCode,
+        status_message: rep.message ?? null,
+        ended_at: now,
+        lease_id: null,
+        lease_expires_at: null,
+      })
+      .where('id', '=', taskId)
+      .where('lease_id', '=', leaseId)
+      .where('status', '=', 'running')
+      .returningAll()
+      .executeTakeFirst();
+    if (!r) throw staleLease(taskId);
+    this.events.publish({ kind: 'task', taskId, queue: r.queue });
+    return toTask(r);
+  }
+
+  /** The agent hands the task back (it was told to stop): head of its queue, the attempt not counted. */
+  async release(taskId: string, leaseId: string, reason: string): Promise<Task> {
+    const r = await this.db.transaction().execute(async (tx) => {
+      const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId)
+        .where('lease_id', '=', leaseId).where('status', '=', 'running').executeTakeFirst();
+      if (!cur) throw staleLease(taskId);
+      if (cur.abort_requested) return this.end(tx, cur, 'aborted', 'aborted while its agent was stopping');
+      return this.requeueAtHead(tx, cur, reason, cur.attempts - 1);
+    });
+    return toTask(r);
+  }
+
+  /** Running tasks whose lease ran out go back to the head of their queue, or fail at the attempt limit. */
+  async expireLeases(now = Date.now()): Promise<Task[]> {
+    const expired = await this.db.selectFrom('tasks').selectAll()
+      .where('status', '=', 'running').where('lease_expires_at', '<', now).execute();
+    const out: Task[] = [];
+    for (const t of expired) {
+      const r = await this.db.transaction().execute((tx) =>
+        this.recover(tx, t.id, t.lease_id, `lease expired: worker ${t.worker_id} stopped reporting`));
+      if (r) out.push(toTask(r));
+    }
+    return out;
+  }
+
+  /** The worker's machine is gone (spot reclaim, instance lost): recover its task now, not at lease expiry. */
+  async recoverFromWorker(workerId: string, reason: string): Promise<Task[]> {
+    const held = await this.db.selectFrom('tasks').select(['id', 'lease_id'])
+      .where('worker_id', '=', workerId).where('status', '=', 'running').execute();
+    const out: Task[] = [];
+    for (const t of held) {
+      const r = await this.db.transaction().execute((tx) => this.recover(tx, t.id, t.lease_id, reason));
+      if (r) out.push(toTask(r));
+    }
+    return out;
+  }
+
+  private async recover(tx: Transaction<Database>, id: string, leaseId: string | null, reason: string) {
+    const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', id)
+      .where('status', '=', 'running').where('lease_id', '=', leaseId ?? '').executeTakeFirst();
+    if (!cur) return null;
+    if (cur.abort_requested) return this.end(tx, cur, 'aborted', `aborted; ${reason}`);
+    if (cur.attempts >= cur.max_attempts)
+      return this.end(tx, cur, 'failed', `${reason}; failed after ${cur.attempts} of ${cur.max_attempts} attempts`);
+    return this.requeueAtHead(tx, cur, `${reason}; back at the head of the queue (attempt ${cur.attempts} of ${cur.max_attempts} used)`, cur.attempts);
+  }
+
+  /** A scheduled or running task goes back to the head of its queue (e.g. its pod was evicted). */
+  async requeue(taskId: string, reason: string): Promise<Task> {
+    const r = await this.db.transaction().execute(async (tx) => {
+      const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId)
+        .where('status', 'in', ['scheduled', 'running']).executeTakeFirst();
+      if (!cur) throw new ConflictError(`task "${taskId}" is not scheduled or running`);
+      return this.requeueAtHead(tx, cur, reason, cur.attempts);
+    });
+    return toTask(r);
+  }
+
+  private async requeueAtHead(tx: Transaction<Database>, cur: Selectable<TaskTable>, reason: string, attempts: number) {
+    const head = await tx.selectFrom('tasks').select((eb) => eb.fn.min('position').as('p'))
+      .where('queue', '=', cur.queue).where('status', '=', 'queued').executeTakeFirst();
+    const position = Math.min(Number(head?.p ?? cur.position), cur.position) - 1;
+    const r = await tx.updateTable('tasks')
+      .set({ status: 'queued', position, attempts, worker_id: null, lease_id: null, lease_expires_at: null,
+        status_message: reason, queued_at: Date.now(), started_at: null })
+      .where('id', '=', cur.id).returningAll().executeTakeFirstOrThrow();
+    this.events.publish({ kind: 'enqueue', queue: cur.queue });
+    return r;
+  }
+
+  private async end(tx: Transaction<Database>, cur: Selectable<TaskTable>, status: TaskStatus, message: string) {
+    const r = await tx.updateTable('tasks')
+      .set({ status, status_message: message, ended_at: Date.now(), lease_id: null, lease_expires_at: null })
+      .where('id', '=', cur.id).returningAll().executeTakeFirstOrThrow();
+    this.events.publish({ kind: 'task', taskId: cur.id, queue: cur.queue });
+    return r;
+  }
+
+  /** Queued or scheduled: ended at once. Running: the agent is told on its next heartbeat. */
+  async abort(taskId: string): Promise<Task> {
+    const r = await this.db.transaction().execute(async (tx) => {
+      const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
+      if (!cur) throw new NotFoundError(`task "${taskId}" not found`);
+      if (cur.status === 'queued' || cur.status === 'scheduled') return this.end(tx, cur, 'aborted', 'aborted by user');
+      if (cur.status !== 'running') throw new ConflictError(`task "${taskId}" has already ended (${cur.status})`);
+      return tx.updateTable('tasks').set({ abort_requested: 1, status_message: 'abort requested; stopping' })
+        .where('id', '=', taskId).returningAll().executeTakeFirstOrThrow();
+    });
+    this.events.publish({ kind: 'task', taskId, queue: r.queue });
+    return toTask(r);
+  }
+
+  /** Marks a queued task as handed to an outside scheduler (the Kubernetes glue); it stays in its queue's listing. */
+  async schedule(taskId: string, message: string): Promise<Task | null> {
+    const r = await this.db.updateTable('tasks').set({ status: 'scheduled', status_message: message })
+      .where('id', '=', taskId).where('status', '=', 'queued').returningAll().executeTakeFirst();
+    return r ? toTask(r) : null;
+  }
+
+  async setMessage(taskId: string, message: string): Promise<void> {
+    await this.db.updateTable('tasks').set({ status_message: message }).where('id', '=', taskId)
+      .where('status', 'in', ['queued', 'scheduled', 'running']).execute();
+  }
+
+  /** Ends a task that is not held by an agent lease (e.g. its pod could not pull the image). */
+  async failUnleased(taskId: string, status: 'failed' | 'aborted', message: string, exitCode: number | null = null) {
+    const r = await this.db.updateTable('tasks')
+      .set({ status, status_message: message, exit_code: exitCode, ended_at: Date.now(), lease_id: null, lease_expires_at: null })
+      .where('id', '=', taskId).where('status', 'in', ['queued', 'scheduled', 'running'])
+      .returningAll().executeTakeFirst();
+    if (r) this.events.publish({ kind: 'task', taskId, queue: r.queue });
+    return r ? toTask(r) : null;
+  }
+}
+
+function staleLease(taskId: string) {
+  return new ConflictError(
+    `lease for task "${taskId}" is no longer valid: the task ended or was handed to another worker`,
+  );
+}

@@ -1,0 +1,71 @@
+// API tokens: stored as SHA-256 hashes (they are 256-bit random, so a fast hash is enough); shown once.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+import { newId } from './tasks.js';
+
+export const ROLES = ['admin', 'user', 'agent', 'bootstrap'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  role: Role;
+  scope: string | null;
+  expiresAt: number | null;
+  createdAt: number;
+}
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export class TokenRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(
+    name: string,
+    role: Role,
+    opts: { scope?: string; ttlMs?: number } = {},
+    now = Date.now(),
+  ): Promise<{ token: string; info: TokenInfo }> {
+    const token = `flt_${randomBytes(32).toString('base64url')}`;
+    const row = {
+      id: newId(),
+      name,
+      role,
+      hash: hashToken(token),
+      scope: opts.scope ?? null,
+      expires_at: opts.ttlMs ? now + opts.ttlMs : null,
+      used_at: null,
+      created_at: now,
+    };
+    await this.db.insertInto('tokens').values(row).execute();
+    return { token, info: { id: row.id, name, role, scope: row.scope, expiresAt: row.expires_at, createdAt: now } };
+  }
+
+  async verify(token: string, now = Date.now()): Promise<TokenInfo | null> {
+    const r = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hashToken(token)).executeTakeFirst();
+    if (!r || (r.expires_at !== null && r.expires_at < now)) return null;
+    return { id: r.id, name: r.name, role: r.role as Role, scope: r.scope, expiresAt: r.expires_at, createdAt: r.created_at };
+  }
+
+  /** One-time tokens (bootstrap): the first use wins, any later use fails. */
+  async consume(id: string, now = Date.now()): Promise<boolean> {
+    const r = await this.db.updateTable('tokens').set({ used_at: now }).where('id', '=', id)
+      .where('used_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async list(): Promise<TokenInfo[]> {
+    const rows = await this.db.selectFrom('tokens').selectAll().where('role', '!=', 'bootstrap').orderBy('created_at').execute();
+    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role as Role, scope: r.scope, expiresAt: r.expires_at, createdAt: r.created_at }));
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    return !!(await this.db.selectFrom('tokens').select('id').where('role', '=', 'admin').executeTakeFirst());
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('tokens').where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+}

@@ -1,0 +1,90 @@
+// Agents registered as workers: which queues they serve, what they hold, when they were last seen.
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, WorkerTable } from './schema.js';
+import type { Events } from './events.js';
+import type { Worker } from '../domain/task.js';
+
+export interface Registration {
+  id: string;
+  queues: string[];
+  tokenId: string | null;
+  app?: string | null;
+  resource?: string | null;
+  instanceId?: string | null;
+}
+
+export function toWorker(r: Selectable<WorkerTable>, offlineAfterMs: number, now = Date.now()): Worker {
+  const status = r.stopped_at ? 'stopped' : now - r.last_seen > offlineAfterMs ? 'offline' : r.current_task ? 'busy' : 'idle';
+  return {
+    id: r.id,
+    queues: JSON.parse(r.queues),
+    app: r.app,
+    resource: r.resource,
+    instanceId: r.instance_id,
+    currentTask: r.current_task,
+    registeredAt: r.registered_at,
+    lastSeen: r.last_seen,
+    idleSince: r.idle_since,
+    status,
+  };
+}
+
+export class WorkerRepo {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly events: Events,
+    readonly offlineAfterMs: number,
+  ) {}
+
+  async register(reg: Registration, now = Date.now()): Promise<Worker> {
+    const values = {
+      queues: JSON.stringify(reg.queues),
+      token_id: reg.tokenId,
+      app: reg.app ?? null,
+      resource: reg.resource ?? null,
+      instance_id: reg.instanceId ?? null,
+      current_task: null,
+      registered_at: now,
+      last_seen: now,
+      idle_since: now,
+      stopped_at: null,
+    };
+    await this.db.insertInto('workers').values({ id: reg.id, ...values })
+      .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+    this.events.publish({ kind: 'worker', workerId: reg.id });
+    return this.get(reg.id) as Promise<Worker>;
+  }
+
+  async get(id: string): Promise<Worker | null> {
+    const r = await this.db.selectFrom('workers').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toWorker(r, this.offlineAfterMs) : null;
+  }
+
+  async tokenOf(id: string): Promise<string | null | undefined> {
+    const r = await this.db.selectFrom('workers').select('token_id').where('id', '=', id).executeTakeFirst();
+    return r?.token_id;
+  }
+
+  async list(includeStopped = false): Promise<Worker[]> {
+    let q = this.db.selectFrom('workers').selectAll().orderBy('registered_at');
+    if (!includeStopped) q = q.where('stopped_at', 'is', null);
+    return (await q.execute()).map((r) => toWorker(r, this.offlineAfterMs));
+  }
+
+  async seen(id: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('workers').set({ last_seen: now }).where('id', '=', id).execute();
+  }
+
+  /** Busy with a task, or idle again (taskId null). */
+  async setTask(id: string, taskId: string | null, now = Date.now()): Promise<void> {
+    await this.db.updateTable('workers')
+      .set({ current_task: taskId, idle_since: taskId ? null : now, last_seen: now })
+      .where('id', '=', id).execute();
+    this.events.publish({ kind: 'worker', workerId: id });
+  }
+
+  async stop(id: string, now = Date.now()): Promise<void> {
+    await this.db.updateTable('workers').set({ stopped_at: now, current_task: null }).where('id', '=', id).execute();
+    this.events.publish({ kind: 'worker', workerId: id });
+  }
+}
