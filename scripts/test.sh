@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# npm test: build, make sure the system parts the tests use are here (installing them when missing,
+# and saying so), then run every test file with Node's test runner.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "test: building" >&2
+npx tsc -p tsconfig.json
+
+# Real containers (podman + runc + local test images); installs them on first use.
+CONTAINERS_CONF="$(bash scripts/ensure-podman.sh)"
+export CONTAINERS_CONF
+
+# Real AWS emulator for the EC2 provider tests.
+if ! command -v moto_server >/dev/null; then
+  echo "test: moto_server is missing; installing moto[server] with pip" >&2
+  pip install --quiet 'moto[server]==5.2.1'
+fi
+
+mapfile -t files < <(find src test -name '*.test.ts' | sort)
+if [ "$#" -gt 0 ]; then files=("$@"); fi
+echo "test: running ${#files[@]} test files" >&2
+exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=300000 "${files[@]}"
