@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { LaunchRequest } from '../types.js';
-import { buildRunInstancesInput, deepMerge, placementOf } from './request.js';
+import { deepMerge } from '../merge.js';
+import { buildRunInstancesInput, placementOf } from './request.js';
 import { AwsLaunchSchema } from './settings.js';
 
 const req = (over: Partial<LaunchRequest> = {}): LaunchRequest => ({

@@ -2,6 +2,7 @@
 // No I/O here, so the request shape is tested exhaustively without a cloud.
 import type { ResourceType, RunInstancesCommandInput, Tag, TagSpecification, _InstanceType } from '@aws-sdk/client-ec2';
 import type { LaunchRequest } from '../types.js';
+import { deepMerge } from '../merge.js';
 import type { AwsLaunch } from './settings.js';
 
 /** Where the offering's zone sends the instance: a subnet id, or an AZ (mapped to a subnet when one is set). */
@@ -14,20 +15,6 @@ export function placementOf(zone: string | undefined, launch: AwsLaunch): { subn
 
 function toTags(tags: Record<string, string>): Tag[] {
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Objects merge key by key; anything else in `over` replaces what is in `base`. */
-export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const prev = out[key];
-    out[key] = isPlainObject(prev) && isPlainObject(value) ? deepMerge(prev, value) : value;
-  }
-  return out;
 }
 
 /** Our tag specifications, plus the overlay's: same resource type merges tags (ours win), others are kept. */
