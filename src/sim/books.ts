@@ -17,6 +17,7 @@ export class Books {
   readonly waits: number[] = []; // seconds, one per job at its first start
   private readonly active = new Map<string, number>();
   private rate = 0;
+  peakRate = 0; // $/h at the busiest moment, to tell whether a cap bound
 
   private readonly limits: Map<string, { maxInstances: number }>;
 
@@ -30,6 +31,7 @@ export class Books {
     const n = (this.active.get(inst.resource) ?? 0) + 1;
     this.active.set(inst.resource, n);
     this.rate += inst.price;
+    this.peakRate = Math.max(this.peakRate, this.rate);
     const r = this.limits.get(inst.resource)!;
     const { maxInstances, maxPerHour } = this.cfg.budget;
     if (n > r.maxInstances || (maxInstances !== undefined && live.length > maxInstances) || (maxPerHour !== undefined && this.rate > maxPerHour + 1e-9))

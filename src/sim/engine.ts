@@ -37,6 +37,8 @@ export interface Driver {
   onIdle?(e: Engine, inst: SimInstance): void;
 }
 
+const STALL_MS = 7 * 86_400_000; // a week of virtual time with no machine able to start
+
 type Ev = Timed &
   ({ kind: 'boot' | 'interrupt'; inst: SimInstance } | { kind: 'done'; inst: SimInstance; job: SimJob } | { kind: 'wake'; tag: string });
 
@@ -54,6 +56,7 @@ export class Engine {
   private seq = 0;
   private launchSeq = 0;
   private instants = 0;
+  private progressAt = 0; // last arrival, launch or job start
   private next = 0; // cursor into jobs
 
   constructor(
@@ -78,7 +81,7 @@ export class Engine {
       const top = this.heap.peek();
       const arrival = this.jobs[this.next];
       const t = Math.min(top?.t ?? Infinity, arrival?.submit ?? Infinity);
-      if (t === Infinity) break;
+      if (t === Infinity || this.stalled(t)) break;
       this.now = t;
       while (this.jobs[this.next]?.submit === t) this.arrive(this.jobs[this.next++]!);
       while (this.heap.peek()?.t === t) this.handle(this.heap.pop()!);
@@ -86,6 +89,13 @@ export class Engine {
       if (this.onProgress && (++this.instants & 4095) === 0) this.onProgress(this.next / Math.max(1, this.jobs.length));
     }
     for (const inst of [...this.live]) if (!inst.busy) this.remove(inst); // a driver that never stops them pays to the end
+    // Jobs that never started (no capacity, ever) count their wait up to the end of the replay.
+    for (const f of this.waiting.values()) for (let j = f.shift(); j; j = f.shift()) this.books.waited(this.now - j.submit);
+  }
+
+  /** Nothing left but wake-ups that achieve nothing: no machine, no arrival, no progress for a long while. */
+  private stalled(t: number): boolean {
+    return this.live.length === 0 && this.next >= this.jobs.length && t - this.progressAt > STALL_MS;
   }
 
   hasWork(): boolean {
@@ -114,6 +124,7 @@ export class Engine {
       price: r.pricePerHour, live: true, job: null, readyAt: m.readyAt, serves: this.queuesOf.get(resource)!, idleSeq: 0,
     };
     this.live.push(inst);
+    this.progressAt = this.now;
     this.byId.set(id, inst);
     this.books.launched(inst, this.live);
     this.push({ kind: 'boot', inst, t: m.readyAt, prio: 0, seq: 0 });
@@ -162,6 +173,7 @@ export class Engine {
   }
 
   private arrive(job: SimJob): void {
+    this.progressAt = this.now;
     this.waiting.get(job.queue)!.push(job);
     for (const r of this.cfg.queues[job.queue]!) {
       const inst = this.popIdle(r);

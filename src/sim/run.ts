@@ -40,6 +40,11 @@ export function simulationOf(cfg: AppConfig): SimulationConfig {
 }
 
 export function runSimulation(opts: SimulateOptions): SimResult {
+  return replay(opts).result;
+}
+
+/** The result plus the peak spend rate (the benchmark uses it to say whether the $/h cap bound). */
+export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHour: number } {
   const t0 = performance.now();
   const policy = opts.policy ?? 'flotilla';
   const sim = simulationOf(opts.config);
@@ -50,7 +55,7 @@ export function runSimulation(opts: SimulateOptions): SimResult {
   engine.run();
   const b = engine.books;
   const waits = Float64Array.from(b.waits).sort();
-  return {
+  const result: SimResult = {
     policy,
     jobs: jobs.length,
     skipped_jobs: skipped,
@@ -69,6 +74,7 @@ export function runSimulation(opts: SimulateOptions): SimResult {
     budget_violations: b.violations,
     replay_ms: Math.round(performance.now() - t0),
   };
+  return { result, peakUsdPerHour: b.peakRate };
 }
 
 function routeJobs(trace: readonly TraceJob[], cfg: AppConfig, sim: SimulationConfig): { jobs: SimJob[]; skipped: number } {

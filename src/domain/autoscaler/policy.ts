@@ -226,7 +226,7 @@ function choose(st: State, list: readonly string[]): Choice {
     const cooldownMs = st.cfg.timings.capacityCooldownS * 1000;
     const ok = offers.find((o) => !coolingDown(o, st.s.capacityFailures, st.now, cooldownMs));
     if (!ok) {
-      refuse(`capacity error for ${describeOffering(offers[0]!)} and every fallback; retrying after the cool-down`, false);
+      refuse(`every offering of ${r.instanceType} had a capacity error (cool-down ${st.cfg.timings.capacityCooldownS} s)`, false);
       continue;
     }
     let fallback: string | undefined;
