@@ -28,7 +28,12 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
     keepAliveTimeout: 75_000,
   });
   const routes: AnyRoute[] = [];
-  const ctx: ServerCtx = { app, store: opts.store, settings: opts.settings, routes, metrics: new Metrics(opts.store) };
+  const closing = new AbortController();
+  const ctx: ServerCtx = {
+    app, store: opts.store, settings: opts.settings, routes, metrics: new Metrics(opts.store), closing: closing.signal,
+  };
+  // preClose runs before fastify waits for in-flight requests: end the long polls so close() is quick.
+  app.addHook('preClose', async () => closing.abort());
   installAuth(app, opts.store);
   app.setErrorHandler((err: any, req, reply) => {
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

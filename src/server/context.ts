@@ -19,6 +19,8 @@ export interface ServerCtx {
   settings: ServerSettings;
   routes: AnyRoute[];
   metrics: Metrics;
+  /** Aborted when the server starts closing: long polls answer at once instead of holding it open. */
+  closing: AbortSignal;
 }
 
 export type RouteGroup = (ctx: ServerCtx) => void;

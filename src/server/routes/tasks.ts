@@ -6,7 +6,7 @@ import { waitForEvent } from '../wait.js';
 
 const idParams = z.object({ id: z.string().min(1) });
 
-export const taskRoutes: RouteGroup = ({ app, routes, store, settings }) => {
+export const taskRoutes: RouteGroup = ({ app, routes, store, settings, closing }) => {
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks', roles: ['user'], summary: 'Put a task on a queue',
     body: CreateTaskSchema,
@@ -54,7 +54,7 @@ export const taskRoutes: RouteGroup = ({ app, routes, store, settings }) => {
           done: FINAL_STATUSES.includes(task.status) };
       };
       const wake = waitForEvent(store.events, (e) => (e.kind === 'log' || e.kind === 'task') && e.taskId === params.id,
-        Math.min(query.waitMs, settings.maxWaitMs), req.raw);
+        Math.min(query.waitMs, settings.maxWaitMs), req.raw, closing);
       const first = await read();
       if (first.lines.length || first.done || query.waitMs === 0) {
         wake.cancel();

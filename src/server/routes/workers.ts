@@ -64,7 +64,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
       const deadline = Date.now() + Math.min(body.waitMs, settings.maxWaitMs);
       for (;;) {
         const wake = waitForEvent(store.events, (e) => e.kind === 'enqueue' && (wanted.has(e.queue) || !!body.taskId),
-          Math.max(0, deadline - Date.now()), req.raw);
+          Math.max(0, deadline - Date.now()), req.raw, ctx.closing);
         const got = await take();
         if (got) {
           wake.cancel();
@@ -72,7 +72,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
           metrics.observeStart(got.task);
           return got;
         }
-        if (Date.now() >= deadline || req.raw.socket.destroyed) {
+        if (Date.now() >= deadline || req.raw.socket.destroyed || ctx.closing.aborted) {
           wake.cancel();
           await store.workers.seen(params.workerId);
           return undefined;
