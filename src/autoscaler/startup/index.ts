@@ -1,0 +1,1 @@
+export { renderStartupScript, StartupScriptError, USER_DATA_LIMIT, type StartupScriptOptions, type Cloud, type Supervisor } from './render.js';
