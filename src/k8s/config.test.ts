@@ -18,7 +18,7 @@ describe('glue config', () => {
 
   it('fills the defaults', () => {
     const cfg = parseGlueConfig(minimal);
-    assert.equal(cfg.namespace, 'default');
+    assert.equal(cfg.namespace, undefined);
     assert.equal(cfg.keepFinishedPodsS, 3600);
     assert.equal(cfg.imagePullFailAfterS, 300);
     assert.deepEqual(cfg.queues[0].podTemplate, { spec: {} });

@@ -56,7 +56,7 @@ export const GlueQueueSchema = PodOverridesSchema.extend({
 export const GlueConfigSchema = z
   .object({
     server: z.url().describe("The control plane URL as the pods' agents reach it, e.g. http://flotilla:8080"),
-    namespace: k8sName.default('default'),
+    namespace: k8sName.optional().describe("Default namespace for task pods; default: the glue's own namespace (in cluster) or the kubeconfig context's"),
     defaultImage: z.string().min(1).describe('Image for tasks that name none (it must have `flotilla` on PATH)'),
     maxPods: z.number().int().positive().describe('Most task pods at once over all queues'),
     keepFinishedPodsS: z.number().int().nonnegative().default(3600).describe('Keep ended pods this long for diagnosis'),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Pod, Secret } from 'kubernetes-models/v1';
+import { validateObject } from '../../test/support/k8s-validate.js';
 import type { PodTemplate } from './config.js';
 import { labelValue, MANAGED_SELECTOR, podName, renderPod, renderTokenSecret, tokenSecretName, type RenderOptions } from './pod.js';
 
@@ -36,7 +36,7 @@ const taskC = (pod: any) => pod.spec.containers.find((c: any) => c.name === 'tas
 describe('renderPod', () => {
   it('fills the queue template into a valid pod that runs exactly this task', () => {
     const pod = renderPod(gpuTemplate, task, opts);
-    new Pod(pod as any).validate();
+    validateObject(pod);
     const c = taskC(pod);
     assert.equal(c.image, 'pytorch/pytorch:2.3.0');
     assert.deepEqual(c.command, ['flotilla', 'agent', '--server', opts.serverUrl, '--task-id', task.id, '--once', '--executor', 'process']);
@@ -73,7 +73,7 @@ describe('renderPod', () => {
     assert.ok(!JSON.stringify(pod).includes('admin-token'));
     assert.ok(env.some((e: any) => e.name === 'HF_HOME'));
     const secret = renderTokenSecret(task, 's3cr3t', { namespace: 'ml', attempt: 1 });
-    new Secret(secret as any).validate();
+    validateObject(secret);
     assert.equal(secret.metadata?.name, tokenSecretName(task.id, 1));
     assert.deepEqual(secret.stringData, { token: 's3cr3t' });
   });
@@ -82,7 +82,7 @@ describe('renderPod', () => {
     const noImage = { ...task, spec: {} };
     assert.equal(taskC(renderPod(gpuTemplate, noImage, opts)).image, 'template/image:1');
     const bare = renderPod({ spec: {} }, noImage, { ...opts, overrides: undefined, agentArgs: undefined });
-    new Pod(bare as any).validate();
+    validateObject(bare);
     assert.deepEqual(bare.spec?.containers.map((c) => [c.name, c.image]), [['task', opts.defaultImage]]);
     assert.equal(bare.spec?.nodeSelector, undefined);
   });
