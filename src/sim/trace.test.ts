@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseColumnMap, parseTrace, routeJob } from './trace.js';
 import { loadAppConfig, loadTrace } from './load.js';
 
@@ -49,7 +50,7 @@ test('routing by GPU count: first matching rule wins, above every rule is skippe
 });
 
 test('files: the shipped example config loads; a bad config names the field; a missing trace names the file', () => {
-  const cfg = loadAppConfig('deploy/examples/sim-gpu.yaml');
+  const cfg = loadAppConfig(fileURLToPath(new URL('../../deploy/examples/sim-gpu.yaml', import.meta.url)));
   assert.deepEqual(cfg.resources.map((r) => [r.instanceType, r.pricePerHour]), [['g5.xlarge', 1.006], ['g5.12xlarge', 5.672], ['p4d.24xlarge', 32.77]]);
   assert.equal(cfg.timings.idleTimeoutS, cfg.simulation?.bootTime.seconds);
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-sim-'));
