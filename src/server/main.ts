@@ -8,6 +8,10 @@ import type { RouteGroup, ServerCtx, ServerSettings } from './context.js';
 import { leaseSweeper, type Controller } from './controllers.js';
 import { Leadership } from './leader.js';
 import { VERSION } from '../version.js';
+import { autoscalerRoutes } from './routes/autoscalers.js';
+import { AutoscalerManager, type ManagerOptions } from '../autoscaler/manager.js';
+import { secretVault } from './secrets/vault.js';
+import { secretRoutes } from './routes/secrets.js';
 
 export interface ControlPlaneOptions {
   db?: string;
@@ -17,6 +21,10 @@ export interface ControlPlaneOptions {
   leaseTtlS?: number;
   maxLogBytes?: number;
   logLevel?: string;
+  /** The URL agents on other machines use to reach this control plane (default: the listen address). */
+  publicUrl?: string;
+  /** Settings of the autoscaler manager (tests shorten its tick or swap providers). */
+  autoscaler?: Partial<ManagerOptions>;
   /** Extra route groups and controllers, added by the parts that need them. */
   extraRoutes?: RouteGroup[];
   controllers?: ((ctx: ServerCtx & { url: string; log: pino.Logger }) => Controller[])[];
@@ -24,6 +32,7 @@ export interface ControlPlaneOptions {
 
 export interface ControlPlane {
   url: string;
+  dataDir: string;
   store: Store;
   adminToken?: string;
   adminTokenFile: string;
@@ -43,14 +52,18 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     maxWaitMs: 30_000,
     version: VERSION,
   };
-  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: o.extraRoutes });
+  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [secretRoutes(secretVault(store, dataDir)), ...(o.extraRoutes ?? [])] });
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = await ensureAdminToken(store, adminTokenFile);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
   const url = address.replace('[::1]', '127.0.0.1');
 
+  const autoscalers = new AutoscalerManager({
+    store, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), ...o.autoscaler,
+  });
   const controllers: Controller[] = [
     leaseSweeper(store, Math.min(1000, leaseTtlMs / 4), (m) => log.info(m)),
+    autoscalers,
     ...(o.controllers ?? []).flatMap((make) => make({ ...ctx, url, log })),
   ];
   const leadership = new Leadership(store.db.pool, (leader) => {
@@ -60,7 +73,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   await leadership.start();
 
   return {
-    url, store, adminToken, adminTokenFile, ctx,
+    url, dataDir, store, adminToken, adminTokenFile, ctx,
     close: async () => {
       await leadership.stop();
       await app.close();

@@ -9,6 +9,7 @@ export class Metrics {
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry });
+    this.autoscalerGauges(store);
     this.startWait = new Histogram({
       name: 'flotilla_dequeue_wait_seconds',
       help: 'Time from a task being queued to an agent taking it',
@@ -27,6 +28,33 @@ export class Metrics {
       collect: async () => {
         byState.reset();
         for (const r of await store.tasks.countByQueueAndStatus()) byState.set({ queue: r.queue, status: r.status }, r.n);
+      },
+    });
+  }
+
+  private autoscalerGauges(store: Store) {
+    const instances = new Gauge({
+      name: 'flotilla_instances', help: 'Autoscaler instances by app, resource and state',
+      labelNames: ['app', 'resource', 'state'], registers: [this.registry],
+      collect: async () => {
+        instances.reset();
+        spend.reset();
+        for (const app of await store.apps.list()) {
+          let rate = 0;
+          for (const i of await store.instances.live(app.name)) {
+            instances.inc({ app: app.name, resource: i.resource, state: i.state });
+            if (i.state !== 'terminating') rate += i.pricePerHour;
+          }
+          spend.set({ app: app.name }, rate);
+        }
+      },
+    });
+    const spend = new Gauge({ name: 'flotilla_spend_rate_usd_per_hour', help: 'What running instances cost now', labelNames: ['app'], registers: [this.registry] });
+    const decisions = new Gauge({
+      name: 'flotilla_decisions', help: 'Autoscaler journal rows by app and kind', labelNames: ['app', 'kind'], registers: [this.registry],
+      collect: async () => {
+        decisions.reset();
+        for (const d of await store.decisions.countByKind()) decisions.set({ app: d.app, kind: d.kind }, d.n);
       },
     });
   }

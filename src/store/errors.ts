@@ -8,3 +8,6 @@ export class ConflictError extends Error {
 export class ForbiddenError extends Error {
   readonly statusCode = 403;
 }
+export class GoneError extends Error {
+  readonly statusCode = 410;
+}

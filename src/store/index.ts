@@ -6,6 +6,8 @@ import { LogRepo } from './logs.js';
 import { WorkerRepo } from './workers.js';
 import { QueueRepo } from './queues.js';
 import { TokenRepo } from './tokens.js';
+import { SecretRepo } from './secrets.js';
+import { AppRepo, DecisionRepo, InstanceRepo } from './apps.js';
 
 export interface StoreOptions {
   maxLogBytesPerTask?: number;
@@ -19,6 +21,10 @@ export class Store {
   readonly workers: WorkerRepo;
   readonly queues: QueueRepo;
   readonly tokens: TokenRepo;
+  readonly secrets: SecretRepo;
+  readonly apps: AppRepo;
+  readonly instances: InstanceRepo;
+  readonly decisions: DecisionRepo;
 
   private constructor(readonly db: Db, opts: StoreOptions) {
     this.events = new Events(db.pool);
@@ -27,6 +33,10 @@ export class Store {
     this.workers = new WorkerRepo(db.kysely, this.events, opts.workerOfflineAfterMs ?? 30_000);
     this.queues = new QueueRepo(db.kysely);
     this.tokens = new TokenRepo(db.kysely);
+    this.secrets = new SecretRepo(db.kysely);
+    this.apps = new AppRepo(db.kysely, this.events);
+    this.instances = new InstanceRepo(db.kysely);
+    this.decisions = new DecisionRepo(db.kysely);
   }
 
   static async open(url: string, opts: StoreOptions = {}): Promise<Store> {

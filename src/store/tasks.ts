@@ -107,6 +107,18 @@ export class TaskRepo {
     return rows.map((r) => ({ queue: r.queue, status: r.status, n: Number(r.n) }));
   }
 
+  /** Per queue: tasks waiting for a worker, and when the oldest of them was queued. */
+  async waitingByQueue(queues: string[]): Promise<Record<string, { waiting: number; oldestAt?: number }>> {
+    const out: Record<string, { waiting: number; oldestAt?: number }> = {};
+    for (const q of queues) out[q] = { waiting: 0 };
+    if (!queues.length) return out;
+    const rows = await this.db.selectFrom('tasks')
+      .select(['queue', (eb) => eb.fn.countAll<number>().as('n'), (eb) => eb.fn.min('queued_at').as('oldest')])
+      .where('status', '=', 'queued').where('queue', 'in', queues).groupBy('queue').execute();
+    for (const r of rows) out[r.queue] = { waiting: Number(r.n), oldestAt: Number(r.oldest) };
+    return out;
+  }
+
   /** Takes the head of the first non-empty queue, in the order given. */
   async dequeue(workerId: string, queues: string[], leaseTtlMs: number, now = Date.now()) {
     for (const queue of queues) {

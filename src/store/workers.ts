@@ -83,6 +83,14 @@ export class WorkerRepo {
     this.events.publish({ kind: 'worker', workerId: id });
   }
 
+  /** Stops a worker only if it holds no task; false when it took one meanwhile. */
+  async stopIfIdle(id: string, now = Date.now()): Promise<boolean> {
+    const r = await this.db.updateTable('workers').set({ stopped_at: now }).where('id', '=', id)
+      .where('current_task', 'is', null).executeTakeFirst();
+    this.events.publish({ kind: 'worker', workerId: id });
+    return Number(r.numUpdatedRows) === 1;
+  }
+
   async stop(id: string, now = Date.now()): Promise<void> {
     await this.db.updateTable('workers').set({ stopped_at: now, current_task: null }).where('id', '=', id).execute();
     this.events.publish({ kind: 'worker', workerId: id });

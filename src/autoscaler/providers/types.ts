@@ -21,6 +21,8 @@ export interface LaunchRequest {
   launch: Record<string, unknown>;
   /** User data / startup-script that brings up the agent. Never logged. */
   startupScript: string;
+  /** What the agent on the new machine needs. The local provider starts it directly; clouds use startupScript. */
+  agent?: { server: string; token: string; queues: string[]; args: string[] };
   /** Set at creation time, never afterwards: flotilla-app, flotilla-resource, flotilla-instance, flotilla-control-plane. */
   tags: Record<string, string>;
 }

@@ -4,7 +4,7 @@ import { addRoute } from '../route.js';
 import type { RouteGroup, ServerCtx } from '../context.js';
 import { queueName } from '../../domain/task.js';
 import { waitForEvent } from '../wait.js';
-import { ForbiddenError } from '../../store/errors.js';
+import { ForbiddenError, GoneError } from '../../store/errors.js';
 import type { TokenInfo } from '../../store/tokens.js';
 
 const workerParams = z.object({ workerId: z.string().min(1) });
@@ -56,6 +56,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
       const worker = await store.workers.get(params.workerId);
+      if (worker?.status === 'stopped') throw new GoneError(`worker "${params.workerId}" was stopped (by its autoscaler or at sign-off); register again to serve`);
       const queues = body.queues ?? worker?.queues ?? [];
       const wanted = new Set(queues);
       const take = () => body.taskId

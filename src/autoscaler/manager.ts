@@ -1,0 +1,87 @@
+// Runs one reconciler per autoscaler app in the leader: wakes them on enqueues and worker changes
+// (reaction in well under a second), on app changes, and on a slow tick as a safety net.
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../store/index.js';
+import type { Controller } from '../server/controllers.js';
+import type { AppConfig } from '../domain/autoscaler/config.js';
+import { Reconciler, type ReconcilerOptions } from './reconciler.js';
+import { createProvider } from './providers/index.js';
+import type { ComputeProvider } from './providers/types.js';
+import type { StartupScriptInput } from './launch.js';
+
+export interface ManagerOptions {
+  store: Store;
+  serverUrl: string;
+  dataDir: string;
+  tickMs?: number;
+  log: (msg: string) => void;
+  /** Test seam: replaces the provider an app's config names. */
+  providerFor?: (cfg: AppConfig) => Promise<ComputeProvider>;
+  renderStartupScript?: (i: StartupScriptInput) => string;
+  reconciler?: Partial<ReconcilerOptions>;
+}
+
+export class AutoscalerManager implements Controller {
+  readonly name = 'autoscalers';
+  readonly reconcilers = new Map<string, Reconciler>();
+  private readonly controlPlaneId = randomUUID();
+  private off?: () => void;
+  private timer?: NodeJS.Timeout;
+  private loading: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: ManagerOptions) {}
+
+  async start(): Promise<void> {
+    this.off = this.o.store.events.on((e) => {
+      if (e.kind === 'apps') this.reload();
+      else if (e.kind === 'enqueue') this.wakeQueue(e.queue);
+      else if (e.kind === 'worker') this.wakeAll();
+    });
+    this.timer = setInterval(() => this.wakeAll(), this.o.tickMs ?? 10_000);
+    this.reload();
+    await this.loading;
+  }
+
+  stop(): void {
+    this.off?.();
+    clearInterval(this.timer);
+    this.reconcilers.clear();
+  }
+
+  reload(): void {
+    this.loading = this.loading.then(() => this.load()).catch((e) => this.o.log(`autoscalers: reload failed: ${e.message}`));
+  }
+
+  private async load(): Promise<void> {
+    const apps = await this.o.store.apps.list();
+    const names = new Set(apps.map((a) => a.name));
+    for (const [name, r] of this.reconcilers) {
+      if (names.has(name)) continue;
+      this.reconcilers.delete(name);
+      await r.terminateAll('its autoscaler app was deleted');
+    }
+    for (const cfg of apps) {
+      const cur = this.reconcilers.get(cfg.name);
+      if (cur && JSON.stringify(cur.cfg.provider) === JSON.stringify(cfg.provider)) cur.cfg = cfg;
+      else this.reconcilers.set(cfg.name, await this.make(cfg));
+      void this.reconcilers.get(cfg.name)!.wake();
+    }
+  }
+
+  private async make(cfg: AppConfig): Promise<Reconciler> {
+    const provider = this.o.providerFor ? await this.o.providerFor(cfg) : await createProvider(cfg, { dataDir: this.o.dataDir });
+    const cloud = cfg.provider.kind === 'aws' || cfg.provider.kind === 'gcp';
+    return new Reconciler(cfg, {
+      store: this.o.store, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
+      renderStartupScript: cloud ? this.o.renderStartupScript : undefined, log: this.o.log, ...this.o.reconciler,
+    });
+  }
+
+  private wakeQueue(queue: string) {
+    for (const r of this.reconcilers.values()) if (queue in r.cfg.queues) void r.wake();
+  }
+
+  private wakeAll() {
+    for (const r of this.reconcilers.values()) void r.wake();
+  }
+}

@@ -1,0 +1,1 @@
+export { LocalProvider, defaultCliEntry, type LocalProviderOptions } from './provider.js';

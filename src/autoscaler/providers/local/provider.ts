@@ -1,0 +1,117 @@
+// The `local` provider: each "instance" is an agent child process on this machine. Its tags live in
+// the process environment, so a restarted control plane finds its workers by reading /proc.
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ComputeProvider, LaunchedInstance, LaunchRequest, ProviderInstance } from '../types.js';
+import { TAG } from '../types.js';
+
+const ENV = {
+  [TAG.app]: 'FLOTILLA_TAG_APP',
+  [TAG.resource]: 'FLOTILLA_TAG_RESOURCE',
+  [TAG.instance]: 'FLOTILLA_TAG_INSTANCE',
+  [TAG.controlPlane]: 'FLOTILLA_TAG_CONTROL_PLANE',
+} as const;
+const LAUNCHED_AT = 'FLOTILLA_TAG_LAUNCHED_AT';
+
+export interface LocalProviderOptions {
+  /** Where each worker's output goes (<logDir>/<instance>.log). */
+  logDir: string;
+  /** The flotilla CLI entry; defaults to this package's built dist/src/cli/main.js. */
+  cliEntry?: string;
+}
+
+export function defaultCliEntry(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) dir = dirname(dir);
+  return join(dir, 'dist', 'src', 'cli', 'main.js');
+}
+
+export class LocalProvider implements ComputeProvider {
+  readonly kind = 'local';
+  private readonly cliEntry: string;
+
+  constructor(private readonly opts: LocalProviderOptions) {
+    this.cliEntry = opts.cliEntry ?? defaultCliEntry();
+    mkdirSync(opts.logDir, { recursive: true });
+  }
+
+  async launch(req: LaunchRequest): Promise<LaunchedInstance> {
+    const existing = (await this.list(req.appId)).find((p) => p.clientToken === req.clientToken);
+    if (existing) return { providerId: existing.providerId, offering: req.offering, state: existing.state };
+    if (!req.agent) throw new Error('local provider: launch request carries no agent settings');
+    const tagEnv = Object.fromEntries(Object.entries(req.tags).map(([k, v]) => [ENV[k as keyof typeof ENV] ?? k, v]));
+    const args = [this.cliEntry, 'agent', '--server', req.agent.server, '--queue', req.agent.queues.join(','),
+      '--worker-id', req.clientToken, '--instance-id', req.clientToken, '--app', req.appId, '--resource', req.resource,
+      ...req.agent.args];
+    const log = openSync(join(this.opts.logDir, `${req.clientToken}.log`), 'a');
+    // Detached and unreferenced: the worker outlives a control plane that is killed, and is adopted on restart.
+    const child = spawn(process.execPath, args, {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...passThroughEnv(), ...tagEnv, [LAUNCHED_AT]: String(Date.now()), FLOTILLA_TOKEN: req.agent.token },
+    });
+    closeSync(log);
+    child.unref();
+    if (!child.pid) throw new Error('local provider: could not start the agent process');
+    return { providerId: String(child.pid), offering: req.offering, state: 'running' };
+  }
+
+  async terminate(providerIds: string[]): Promise<void> {
+    for (const id of providerIds) {
+      try {
+        process.kill(Number(id), 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  async list(appId: string): Promise<ProviderInstance[]> {
+    const out: ProviderInstance[] = [];
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      const env = readEnviron(pid);
+      if (!env || env[ENV[TAG.app]] !== appId || isZombie(pid)) continue;
+      const tags: Record<string, string> = {};
+      for (const [tag, name] of Object.entries(ENV)) if (env[name]) tags[tag] = env[name];
+      out.push({
+        providerId: pid,
+        clientToken: env[ENV[TAG.instance]],
+        resource: env[ENV[TAG.resource]],
+        state: 'running',
+        launchedAt: env[LAUNCHED_AT] ? new Date(Number(env[LAUNCHED_AT])) : undefined,
+        tags,
+      });
+    }
+    return out;
+  }
+}
+
+/** Only what an agent needs: the control plane's own secrets (admin token, secret key) stay out. */
+function passThroughEnv(): Record<string, string> {
+  const keep = ['PATH', 'HOME', 'LANG', 'TMPDIR', 'CONTAINERS_CONF', 'NODE_OPTIONS'];
+  return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+}
+
+function readEnviron(pid: string): Record<string, string> | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
+    if (!raw.includes(ENV[TAG.app])) return null;
+    return Object.fromEntries(raw.split('\0').filter(Boolean).map((kv) => {
+      const i = kv.indexOf('=');
+      return [kv.slice(0, i), kv.slice(i + 1)];
+    }));
+  } catch {
+    return null;
+  }
+}
+
+function isZombie(pid: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,47 @@
+// Builds the policy's snapshot from the store: what waits in the app's queues and what its instances do.
+import type { Store } from '../store/index.js';
+import type { InstanceRecord } from '../store/apps.js';
+import type { Worker } from '../domain/task.js';
+import type { AppConfig } from '../domain/autoscaler/config.js';
+import type { CapacityFailure, InstanceView, Snapshot } from '../domain/autoscaler/policy.js';
+
+/** The worker an instance runs: registered under the instance id, or under the cloud's own id. */
+export function workerOf(rec: InstanceRecord, workers: Map<string, Worker>): Worker | undefined {
+  return workers.get(rec.id) ?? (rec.providerId ? workers.get(rec.providerId) : undefined);
+}
+
+export function indexWorkers(workers: Worker[]): Map<string, Worker> {
+  const m = new Map<string, Worker>();
+  for (const w of workers) {
+    m.set(w.id, w);
+    if (w.instanceId) m.set(w.instanceId, w);
+  }
+  return m;
+}
+
+export async function buildSnapshot(
+  store: Store,
+  cfg: AppConfig,
+  records: InstanceRecord[],
+  workers: Map<string, Worker>,
+  capacityFailures: CapacityFailure[],
+): Promise<Snapshot> {
+  const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
+  const instances: InstanceView[] = [];
+  for (const rec of records) {
+    if (rec.state === 'terminated' || rec.state === 'failed') continue;
+    const w = workerOf(rec, workers);
+    const registered = !!w && (w.status === 'idle' || w.status === 'busy');
+    instances.push({
+      id: rec.id,
+      resource: rec.resource,
+      state: rec.state,
+      offering: rec.offering,
+      launchedAt: rec.launchedAt,
+      busy: !!w?.currentTask,
+      idleSince: registered && !w!.currentTask ? w!.idleSince ?? w!.registeredAt : undefined,
+      registered,
+    });
+  }
+  return { queues, instances, capacityFailures };
+}

@@ -1,0 +1,76 @@
+// Makes the records agree with what the provider really runs: adopts instances launched before a
+// restart, notices instances the cloud took away (their tasks go back at once), and terminates
+// tagged instances that no record owns once they are older than a grace period.
+import type { Store } from '../store/index.js';
+import type { InstanceRecord } from '../store/apps.js';
+import type { Worker } from '../domain/task.js';
+import type { ComputeProvider, ProviderInstance } from './providers/types.js';
+import { workerOf } from './snapshot.js';
+
+export interface SyncOptions {
+  app: string;
+  now: number;
+  /** A launch that shows no instance for this long failed. */
+  requestedGraceMs: number;
+  /** A tagged instance no record owns is terminated when older than this. */
+  orphanGraceMs: number;
+  journal(kind: string, reason: string, detail: Record<string, unknown>): Promise<void>;
+}
+
+export async function syncWithProvider(
+  store: Store,
+  provider: ComputeProvider,
+  records: InstanceRecord[],
+  workers: Map<string, Worker>,
+  firstSeen: Map<string, number>,
+  o: SyncOptions,
+): Promise<void> {
+  const listed = (await provider.list(o.app)).filter((p) => p.state !== 'terminated');
+  const byToken = new Map(listed.filter((p) => p.clientToken).map((p) => [p.clientToken!, p]));
+  const byId = new Map(listed.map((p) => [p.providerId, p]));
+  const owned = new Set<string>();
+  for (const rec of records) {
+    const pi = byToken.get(rec.id) ?? (rec.providerId ? byId.get(rec.providerId) : undefined);
+    if (pi) {
+      owned.add(pi.providerId);
+      await present(store, rec, pi, o);
+    } else await absent(store, rec, workerOf(rec, workers), o);
+  }
+  for (const pi of listed) {
+    if (owned.has(pi.providerId)) continue;
+    const seen = firstSeen.get(pi.providerId) ?? pi.launchedAt?.getTime() ?? o.now;
+    firstSeen.set(pi.providerId, seen);
+    if (o.now - seen < o.orphanGraceMs) continue;
+    await provider.terminate([pi.providerId]);
+    firstSeen.delete(pi.providerId);
+    await o.journal('orphan-terminated', `terminated ${pi.providerId}: it carries this app's tags but no record owns it`,
+      { providerId: pi.providerId, clientToken: pi.clientToken ?? null });
+  }
+}
+
+async function present(store: Store, rec: InstanceRecord, pi: ProviderInstance, o: SyncOptions) {
+  if (rec.state === 'requested') {
+    await store.instances.update(rec.id, { state: 'booting', providerId: pi.providerId, message: 'adopted after a restart' });
+    await o.journal('adopt', `adopted ${rec.id} (${pi.providerId}), launched before a restart`, { instance: rec.id });
+  } else if (!rec.providerId) await store.instances.update(rec.id, { providerId: pi.providerId });
+}
+
+async function absent(store: Store, rec: InstanceRecord, worker: Worker | undefined, o: SyncOptions) {
+  if (rec.state === 'requested') {
+    if (o.now - rec.launchedAt < o.requestedGraceMs) return; // launch still in flight
+    await store.instances.update(rec.id, { state: 'failed', message: 'the launch never produced an instance' });
+    return;
+  }
+  if (rec.state === 'terminating') {
+    await store.instances.update(rec.id, { state: 'terminated', message: rec.message ?? 'stopped' });
+    return;
+  }
+  const reason = `instance ${rec.id} is gone (spot reclaim or machine lost)`;
+  await store.instances.update(rec.id, { state: 'terminated', message: reason });
+  if (worker) {
+    const back = await store.tasks.recoverFromWorker(worker.id, reason);
+    await store.workers.stop(worker.id);
+    for (const t of back) await o.journal('task-recovered', `task ${t.id}: ${t.statusMessage}`, { task: t.id, instance: rec.id });
+  }
+  await o.journal('instance-lost', reason, { instance: rec.id, providerId: rec.providerId });
+}

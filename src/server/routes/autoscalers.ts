@@ -1,0 +1,73 @@
+// Autoscaler apps over the API: apply a config, read it back, its status and journal, and why a task waits.
+import { z } from 'zod';
+import { addRoute, ValidationError, zodIssues } from '../route.js';
+import type { RouteGroup } from '../context.js';
+import { AppConfigSchema, appConfigJsonSchema } from '../../domain/autoscaler/config.js';
+import { appStatus } from '../../autoscaler/status.js';
+import { validateProviderSettings } from '../../autoscaler/providers/validate-config.js';
+
+const nameParams = z.object({ name: z.string().min(1) });
+
+export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
+  addRoute(app, routes, {
+    method: 'PUT', url: '/api/v1/autoscalers/:name', roles: ['user'],
+    summary: 'Create or replace an autoscaler app (the same document as app.yaml)',
+    params: nameParams, body: z.record(z.string(), z.unknown()),
+    handler: async ({ params, body, reply }) => {
+      const parsed = AppConfigSchema.safeParse({ ...body, name: body.name ?? params.name });
+      if (!parsed.success) throw new ValidationError(zodIssues('body', parsed.error));
+      if (parsed.data.name !== params.name)
+        throw new ValidationError([{ field: 'body.name', message: `must match the URL's name "${params.name}"` }]);
+      const issues = validateProviderSettings(parsed.data);
+      if (issues.length) throw new ValidationError(issues);
+      for (const q of Object.keys(parsed.data.queues)) await store.queues.ensure(q);
+      const { created } = await store.apps.put(parsed.data);
+      reply.code(created ? 201 : 200);
+      return parsed.data;
+    },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/autoscalers', roles: ['user'], summary: 'List autoscaler apps',
+    handler: async () => ({ apps: await store.apps.list() }),
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/autoscaler-schema', roles: ['user'], summary: 'JSON Schema of an app file',
+    handler: async () => appConfigJsonSchema(),
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/autoscalers/:name', roles: ['user'], summary: 'One app\'s config',
+    params: nameParams, handler: async ({ params }) => store.apps.get(params.name),
+  });
+  addRoute(app, routes, {
+    method: 'DELETE', url: '/api/v1/autoscalers/:name', roles: ['user'],
+    summary: 'Delete an app; the instances it runs are stopped and their tasks go back to their queues',
+    params: nameParams, handler: async ({ params }) => { await store.apps.delete(params.name); },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/autoscalers/:name/status', roles: ['user'],
+    summary: 'Instances by state, queue depths, idle workers, spend rate and spend',
+    params: nameParams, handler: async ({ params }) => appStatus(store, await store.apps.get(params.name)),
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/autoscalers/:name/decisions', roles: ['user'], summary: 'The decision journal, newest first',
+    params: nameParams, query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }),
+    handler: async ({ params, query }) => {
+      await store.apps.get(params.name);
+      return { decisions: await store.decisions.recent({ app: params.name, limit: query.limit }) };
+    },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/tasks/:id/why', roles: ['user'], summary: 'Why a task still waits, from the journal',
+    params: z.object({ id: z.string() }),
+    handler: async ({ params }) => {
+      const task = await store.tasks.get(params.id);
+      const apps = (await store.apps.list()).filter((a) => task.queue in a.queues).map((a) => a.name);
+      const decisions = (await Promise.all(apps.map((a) => store.decisions.recent({ app: a, queue: task.queue, limit: 5 }))))
+        .flat().sort((a, b) => b.at - a.at);
+      const why = task.status !== 'queued' ? `the task is ${task.status}`
+        : !apps.length ? `no autoscaler app serves queue "${task.queue}"; it waits for an agent on that queue`
+        : decisions[0]?.reason ?? 'waiting for the next autoscaler pass';
+      return { task: task.id, status: task.status, queue: task.queue, why, statusMessage: task.statusMessage, apps, decisions };
+    },
+  });
+};

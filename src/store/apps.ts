@@ -1,0 +1,142 @@
+// Autoscaler apps (their validated config), the instances they launched, and the decision journal.
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, InstanceTable } from './schema.js';
+import type { Events } from './events.js';
+import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js';
+import type { Offering } from '../autoscaler/providers/types.js';
+import { NotFoundError } from './errors.js';
+
+export type InstanceState = 'requested' | 'booting' | 'ready' | 'draining' | 'terminating' | 'terminated' | 'failed';
+export const LIVE_STATES: InstanceState[] = ['requested', 'booting', 'ready', 'draining', 'terminating'];
+
+export interface InstanceRecord {
+  id: string;
+  app: string;
+  resource: string;
+  providerId: string | null;
+  state: InstanceState;
+  offering: Offering;
+  pricePerHour: number;
+  launchedAt: number;
+  stateChangedAt: number;
+  endedAt: number | null;
+  workerId: string | null;
+  message: string | null;
+}
+
+export interface Decision {
+  id: number;
+  at: number;
+  app: string;
+  queue: string | null;
+  kind: string;
+  reason: string;
+  detail: Record<string, unknown>;
+}
+
+const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
+  id: r.id, app: r.app, resource: r.resource, providerId: r.provider_id, state: r.state as InstanceState,
+  offering: JSON.parse(r.offering), pricePerHour: r.price_per_hour, launchedAt: r.launched_at,
+  stateChangedAt: r.state_changed_at, endedAt: r.ended_at, workerId: r.worker_id, message: r.message,
+});
+
+export class AppRepo {
+  constructor(private readonly db: Kysely<Database>, private readonly events: Events) {}
+
+  async put(cfg: AppConfig, now = Date.now()): Promise<{ created: boolean }> {
+    const config = JSON.stringify(cfg);
+    const existing = await this.db.selectFrom('apps').select('name').where('name', '=', cfg.name).executeTakeFirst();
+    if (existing) await this.db.updateTable('apps').set({ config, updated_at: now }).where('name', '=', cfg.name).execute();
+    else await this.db.insertInto('apps').values({ name: cfg.name, config, created_at: now, updated_at: now }).execute();
+    this.events.publish({ kind: 'apps' });
+    return { created: !existing };
+  }
+
+  async get(name: string): Promise<AppConfig> {
+    const r = await this.db.selectFrom('apps').select('config').where('name', '=', name).executeTakeFirst();
+    if (!r) throw new NotFoundError(`autoscaler app "${name}" not found`);
+    return AppConfigSchema.parse(JSON.parse(r.config));
+  }
+
+  async list(): Promise<(AppConfig & { updatedAt: number })[]> {
+    const rows = await this.db.selectFrom('apps').selectAll().orderBy('name').execute();
+    return rows.map((r) => ({ ...AppConfigSchema.parse(JSON.parse(r.config)), updatedAt: r.updated_at }));
+  }
+
+  async delete(name: string): Promise<void> {
+    const r = await this.db.deleteFrom('apps').where('name', '=', name).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw new NotFoundError(`autoscaler app "${name}" not found`);
+    this.events.publish({ kind: 'apps' });
+  }
+}
+
+export class InstanceRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId'>): Promise<void> {
+    await this.db.insertInto('instances').values({
+      id: i.id, app: i.app, resource: i.resource, provider_id: null, state: i.state, offering: JSON.stringify(i.offering),
+      price_per_hour: i.pricePerHour, launched_at: i.launchedAt, state_changed_at: i.launchedAt, ended_at: null,
+      worker_id: null, message: null,
+    }).execute();
+  }
+
+  async update(id: string, patch: { state?: InstanceState; providerId?: string; workerId?: string | null; message?: string }, now = Date.now()) {
+    const ended = patch.state === 'terminated' || patch.state === 'failed';
+    await this.db.updateTable('instances').set({
+      ...(patch.state ? { state: patch.state, state_changed_at: now } : {}),
+      ...(patch.providerId !== undefined ? { provider_id: patch.providerId } : {}),
+      ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
+      ...(patch.message !== undefined ? { message: patch.message } : {}),
+      ...(ended ? { ended_at: now } : {}),
+    }).where('id', '=', id).execute();
+  }
+
+  async get(id: string): Promise<InstanceRecord | null> {
+    const r = await this.db.selectFrom('instances').selectAll().where('id', '=', id).executeTakeFirst();
+    return r ? toInstance(r) : null;
+  }
+
+  async live(app: string): Promise<InstanceRecord[]> {
+    const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
+      .where('state', 'in', LIVE_STATES).orderBy('launched_at').execute();
+    return rows.map(toInstance);
+  }
+
+  /** Instances that ran at some time after `since` (for spend). */
+  async since(app: string, since: number): Promise<InstanceRecord[]> {
+    const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
+      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', since)])).execute();
+    return rows.map(toInstance);
+  }
+
+  async listAll(app?: string, limit = 200): Promise<InstanceRecord[]> {
+    let q = this.db.selectFrom('instances').selectAll().orderBy('launched_at', 'desc').limit(limit);
+    if (app) q = q.where('app', '=', app);
+    return (await q.execute()).map(toInstance);
+  }
+}
+
+export class DecisionRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async add(d: Omit<Decision, 'id'>): Promise<void> {
+    await this.db.insertInto('decisions').values({
+      at: d.at, app: d.app, queue: d.queue, kind: d.kind, reason: d.reason, detail: JSON.stringify(d.detail),
+    }).execute();
+  }
+
+  async recent(f: { app?: string; queue?: string; limit?: number }): Promise<Decision[]> {
+    let q = this.db.selectFrom('decisions').selectAll().orderBy('id', 'desc').limit(f.limit ?? 50);
+    if (f.app) q = q.where('app', '=', f.app);
+    if (f.queue) q = q.where('queue', '=', f.queue);
+    const rows = await q.execute();
+    return rows.map((r) => ({ ...r, id: Number(r.id), detail: JSON.parse(r.detail) }));
+  }
+
+  async countByKind(): Promise<{ app: string; kind: string; n: number }[]> {
+    const rows = await this.db.selectFrom('decisions')
+      .select(['app', 'kind', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['app', 'kind']).execute();
+    return rows.map((r) => ({ ...r, n: Number(r.n) }));
+  }
+}
