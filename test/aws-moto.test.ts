@@ -5,7 +5,8 @@ import { after, before, beforeEach, test } from 'node:test';
 import {
   DescribeInstanceAttributeCommand,
   DescribeInstancesCommand,
-  DescribeSubnetsCommand, EC2ServiceException, type EC2Client } from '@aws-sdk/client-ec2';
+  DescribeSubnetsCommand,
+  DescribeVolumesCommand, EC2ServiceException, type EC2Client } from '@aws-sdk/client-ec2';
 import { parse } from 'yaml';
 import { AppConfigSchema } from '../src/domain/autoscaler/config.js';
 import { AwsLaunchSchema, createAwsProvider, ec2ClientFor } from '../src/autoscaler/providers/aws/index.js';
@@ -55,7 +56,8 @@ function injectRunFault(client: EC2Client, code: string, when: (input: Record<st
 }
 
 test('on-demand launch is tagged at creation and listed by app tag; terminate removes it', async () => {
-  const aws = createAwsProvider(settings());
+  const client = ec2ClientFor(AwsSettingsSchema.parse(settings()));
+  const aws = createAwsProvider(settings(), { client });
   const req = request({ instanceType: 't3.micro', zone: 'us-east-1b', market: 'on-demand' });
   const launched = await aws.launch(req);
   assert.match(launched.providerId, /^i-/);
@@ -71,6 +73,8 @@ test('on-demand launch is tagged at creation and listed by app tag; terminate re
   assert.deepEqual(one.offering, { instanceType: 't3.micro', zone: 'us-east-1b', market: 'on-demand' });
   assert.equal(one.tags.team, 'ml');
   assert.equal(one.tags[TAG.controlPlane], 'cp1');
+  const volumes = await client.send(new DescribeVolumesCommand({ Filters: [{ Name: 'tag:flotilla-app', Values: ['app1'] }] }));
+  assert.equal(volumes.Volumes?.length, 1, 'the root volume is tagged at creation too');
 
   await aws.terminate([launched.providerId, 'i-00000000000000000']);
   assert.deepEqual(await aws.list('app1'), []);
