@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import { spawnStreaming } from './executors/spawn.js';
 import type { Stream } from './executors/types.js';
 import { createMasker } from './mask.js';
+import { z } from 'zod';
 
-export interface GitCredentials {
-  username: string;
-  /** Password or access token. */
-  password: string;
-  /** Only answer for this host (`example.com` or `example.com:8443`); any host when absent. */
-  host?: string;
-}
+/** Credentials for private repositories (the agent's config, or an app's git secret). */
+export const gitCredentialsSchema = z.strictObject({
+  username: z.string().min(1),
+  password: z.string().min(1).describe('password or access token'),
+  host: z.string().min(1).optional().describe('only answer for this host (example.com or example.com:8443); any host when absent'),
+});
+export type GitCredentials = z.infer<typeof gitCredentialsSchema>;
 
 export interface CloneRequest {
   url: string;

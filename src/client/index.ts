@@ -24,6 +24,9 @@ export interface QueueInfo { name: string; createdAt: number; queued: number; ru
 export interface Dequeued { task: Task; lease: Lease }
 export interface LogPage { lines: LogLine[]; next: number; status: string; done: boolean }
 export interface AgentSettings { leaseTtlMs: number; heartbeatMs: number; maxWaitMs: number }
+export interface SecretInfo { name: string; kind: string; createdAt: number; updatedAt: number }
+/** What an autoscaler app hands its agents: git credentials and a storage secret (see storage-credentials.ts). */
+export interface WorkerSecrets { git?: { username: string; password: string; host?: string }; storage?: unknown }
 
 export class FlotillaClient {
   readonly server: string;
@@ -73,7 +76,14 @@ export class FlotillaClient {
     this.request<{ token: string; id: string; role: string }>('POST', '/api/v1/tokens', { name, role, ttlSeconds });
   listTokens = async () => (await this.request<{ tokens: { id: string; name: string; role: string }[] }>('GET', '/api/v1/tokens')).tokens;
 
+  // Secrets: values go in, never come back (except to the agents of the app that uses them)
+  putSecret = (name: string, kind: string, value: unknown) =>
+    this.request<{ name: string; kind: string; created: boolean }>('PUT', `/api/v1/secrets/${encodeURIComponent(name)}`, { kind, value });
+  listSecrets = async () => (await this.request<{ secrets: SecretInfo[] }>('GET', '/api/v1/secrets')).secrets;
+  deleteSecret = (name: string) => this.request<void>('DELETE', `/api/v1/secrets/${encodeURIComponent(name)}`);
+
   // Agent side
+  workerSecrets = (workerId: string) => this.request<WorkerSecrets>('GET', `/api/v1/workers/${encodeURIComponent(workerId)}/secrets`);
   register = (w: { id: string; queues: string[]; app?: string; resource?: string; instanceId?: string }) =>
     this.request<{ worker: Worker; settings: AgentSettings }>('POST', '/api/v1/workers', w);
   dequeue = (workerId: string, body: { queues?: string[]; taskId?: string; waitMs: number }, signal?: AbortSignal) =>
