@@ -1,7 +1,7 @@
 // The fake Kubernetes API server, driven by the real @kubernetes/client-node as the glue will drive it.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ApiException, CoreV1Api, Watch } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, makeInformer, Watch, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../support/wait.js';
 import { FakeKubernetes } from './index.js';
 
@@ -145,6 +145,31 @@ describe('fake Kubernetes API server with the real client', () => {
     await waitFor('stream end', () => ended);
     assert.equal(events.length, 1);
     assert.deepEqual([events[0].type, events[0].obj.code, events[0].obj.reason], ['ERROR', 410, 'Expired']);
+  });
+
+  it('keeps a client informer in step across dropped watches and a 410 relist', async () => {
+    const kc = fake.kubeConfig(NS);
+    const informer = makeInformer<V1Pod>(kc, `/api/v1/namespaces/${NS}/pods`, () => api.listNamespacedPod({ namespace: NS, labelSelector: 'app=flotilla' }), 'app=flotilla');
+    const names = () => informer.list(NS).map((p) => p.metadata?.name).sort().join();
+    await api.createNamespacedPod({ namespace: NS, body: pod('before') });
+    await informer.start();
+    try {
+      await waitFor('initial list', () => names() === 'before');
+      await api.createNamespacedPod({ namespace: NS, body: pod('live') });
+      await waitFor('watched add', () => names() === 'before,live');
+      fake.dropWatches();
+      await api.deleteNamespacedPod({ name: 'before', namespace: NS, gracePeriodSeconds: 0 });
+      await waitFor('resumed watch', () => names() === 'live');
+      await api.createNamespacedPod({ namespace: NS, body: pod('unwatched', {}, { app: 'other' }) });
+      fake.compact(); // the informer's last version is now older than the history
+      fake.dropWatches();
+      await api.createNamespacedPod({ namespace: NS, body: pod('after') });
+      await waitFor('relisted after 410', () => names() === 'after,live');
+      const lists = fake.requests.filter((r) => r.method === 'GET' && r.path.startsWith(`/api/v1/namespaces/${NS}/pods?labelSelector`));
+      assert.equal(lists.length, 2, 'one list at start, one after the 410');
+    } finally {
+      await informer.stop();
+    }
   });
 
   it('reports exit codes and reasons: OOMKilled, image pull back-off, kubelet eviction', async () => {

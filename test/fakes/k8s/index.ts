@@ -203,6 +203,11 @@ export class FakeKubernetes implements PodApi {
     this.logs.set(key, (this.logs.get(key) ?? '') + text);
   }
 
+  /** Ends every open watch stream, as an API server restart or a load balancer timeout does. */
+  dropWatches(): void {
+    for (const s of this.streams) s.end();
+  }
+
   /** Forgets the watch history (as etcd compaction): a watch from an older resourceVersion then gets 410. */
   compact(): void {
     this.store.compact();
