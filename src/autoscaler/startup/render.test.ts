@@ -58,6 +58,8 @@ test("the app's script goes in verbatim through a quoted here-document", () => {
 
 test('errors name the field', () => {
   assert.throws(() => renderStartupScript({ ...base, bootstrapToken: 'short' }), /bootstrapToken/);
+  // The store's tokens (flt_ + base64url) are accepted.
+  renderStartupScript({ ...base, bootstrapToken: 'flt_Ab-9_zQ0aB1cD2eF3gH4iJ5kL6mN7oP8qR9sT0uV1w' });
   assert.throws(() => renderStartupScript({ ...base, bootstrapToken: `${TOKEN}\r\nX-Evil: 1` }), /bootstrapToken/);
   assert.throws(() => renderStartupScript({ ...base, serverUrl: 'ftp://x' }), /serverUrl/);
   assert.throws(() => renderStartupScript({ ...base, queues: [] }), /queues/);

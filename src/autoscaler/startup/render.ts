@@ -68,8 +68,8 @@ function check(opts: StartupScriptOptions): void {
   if (!/^https?:\/\/[^\s'"]+$/.test(opts.serverUrl))
     throw new StartupScriptError(`serverUrl: "${opts.serverUrl}" is not an http(s) URL the machine can reach`);
   // It goes into an HTTP header: no spaces, quotes or line breaks.
-  if (!/^[A-Za-z0-9._~+/=-]{16,512}$/.test(opts.bootstrapToken))
-    throw new StartupScriptError('bootstrapToken: 16-512 characters of [A-Za-z0-9._~+/=-]');
+  if (!/^[\w.~+/=-]{16,512}$/.test(opts.bootstrapToken))
+    throw new StartupScriptError('bootstrapToken: 16-512 characters of [A-Za-z0-9_.~+/=-]');
   if (opts.queues.length === 0) throw new StartupScriptError('queues: the agent needs at least one queue');
 }
 
