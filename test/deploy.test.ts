@@ -16,8 +16,15 @@ import { renderChart, renderTemplate } from './support/helm-render.js';
 import { validateObject } from './support/k8s-validate.js';
 
 const CHART = 'deploy/helm/flotilla';
-const kustomize = (overlay: string) =>
-  parseAllDocuments(execFileSync('kubectl', ['kustomize', `deploy/kubernetes/overlays/${overlay}`], { encoding: 'utf8' })).map((d) => d.toJS());
+function kustomize(overlay: string): any[] {
+  try {
+    const out = execFileSync('kubectl', ['kustomize', `deploy/kubernetes/overlays/${overlay}`], { encoding: 'utf8' });
+    return parseAllDocuments(out).map((d) => d.toJS());
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw new Error('kubectl is not installed: these tests render the overlays with `kubectl kustomize` (install kubectl)');
+  }
+}
 const POSTGRES = { postgres: { enabled: true }, persistence: { enabled: false }, server: { replicas: 2, strategy: 'RollingUpdate' } };
 
 const bundles: Record<string, any[]> = {
