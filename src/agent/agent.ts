@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError, FlotillaClient, type AgentSettings, type Dequeued } from '../client/index.js';
 import type { Execution, Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
-import { LogShipper } from './log-shipper.js';
+import { LogShipper, type OutputTransform } from './log-shipper.js';
 import { sleep, withRetry } from './retry.js';
 
 export interface AgentOptions {
@@ -24,10 +24,10 @@ export interface AgentOptions {
   resource?: string;
   instanceId?: string;
   executor?: Executor;
-  /** Prepares a task before it runs (git clone, setup); may change what is run. */
-  prepare?: (d: Dequeued, workDir: string, log: LogShipper) => Promise<void>;
-  /** Rewrites output before it leaves the machine (secret masking). */
-  transformOutput?: (stream: string, text: string) => string;
+  /** Prepares a task before it runs (git clone); may return the command to run instead of the task's. */
+  prepare?: (d: Dequeued, workDir: string, log: LogShipper) => Promise<void | { command?: string }>;
+  /** Rewrites output before it leaves the machine (secret masking); its held-back tail is flushed per task. */
+  transformOutput?: OutputTransform;
   stopGraceMs?: number;
   log?: (msg: string) => void;
 }
@@ -119,10 +119,10 @@ export function createAgent(o: AgentOptions): Agent {
       }
     }, settings.heartbeatMs);
     try {
-      if (o.prepare) await o.prepare(d, workDir, shipper);
+      const prepared = o.prepare ? await o.prepare(d, workDir, shipper) : undefined;
       if (stopping) return await handBack(d, shipper);
       const exec = await executor.start({
-        taskId: task.id, command: task.spec.command ?? '', env: task.spec.env ?? {}, workDir,
+        taskId: task.id, command: prepared?.command ?? task.spec.command ?? '', env: task.spec.env ?? {}, workDir,
         image: task.spec.image, container: task.spec.container,
         onOutput: (stream, text) => shipper.write(stream, text),
       });

@@ -6,6 +6,16 @@ import { withRetry } from './retry.js';
 const FLUSH_MS = 100;
 const MAX_BATCH = 2000;
 
+type LogStream = Stream | 'system';
+
+/**
+ * Rewrites output before it leaves the machine (secret masking). A transform may hold back the end
+ * of a chunk (it could be the start of a secret); flush() returns what it held when the output ends.
+ */
+export type OutputTransform = ((stream: LogStream, text: string) => string) & {
+  flush?(): { stream: LogStream; text: string }[];
+};
+
 export class LogShipper {
   private pending: { stream: Stream | 'system'; text: string }[] = [];
   private flushing: Promise<void> = Promise.resolve();
@@ -16,17 +26,24 @@ export class LogShipper {
     private readonly client: FlotillaClient,
     private readonly taskId: string,
     private readonly leaseId: string,
-    private readonly transform: (stream: Stream | 'system', text: string) => string = (_s, t) => t,
+    private readonly transform: OutputTransform = (_s, t) => t,
   ) {}
 
   write(stream: Stream | 'system', text: string): void {
-    this.pending.push({ stream, text: this.transform(stream, text) });
-    if (this.pending.length >= MAX_BATCH) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    const safe = this.transform(stream, text);
+    if (!safe) return; // all of it held back (or nothing to send)
+    this.pending.push({ stream, text: safe });
+    if (this.pending.length >= MAX_BATCH) void this.send();
+    else this.timer ??= setTimeout(() => void this.send(), FLUSH_MS);
   }
 
-  /** Sends everything written so far; resolves when the server has it. */
+  /** Sends everything written so far, including what the transform held back; resolves when the server has it. */
   flush(): Promise<void> {
+    this.pending.push(...(this.transform.flush?.() ?? []));
+    return this.send();
+  }
+
+  private send(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.flushing = this.flushing.then(async () => {

@@ -8,7 +8,11 @@ import { note } from '../output.js';
 interface AgentFlags {
   queue?: string[]; workerId?: string; once?: boolean; idleExit?: number; taskId?: string; workDir?: string;
   app?: string; resource?: string; instanceId?: string;
+  docker?: string | boolean; taskImageOverride?: boolean; containerRuntime?: string; allowMount?: string[];
+  agentConfig?: string; storageCredentials?: string;
 }
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerAgent(program: Command): void {
   program.command('agent').description('run tasks from queues on this machine (token from FLOTILLA_TOKEN or `flotilla login`)')
@@ -21,6 +25,13 @@ export function registerAgent(program: Command): void {
     .option('--app <id>', 'autoscaler app that launched this agent')
     .option('--resource <name>', 'resource type this machine belongs to')
     .option('--instance-id <id>', 'cloud instance id of this machine')
+    .option('--docker [image]', "run each task in a container: the task's image, else IMAGE, else python:3.12-slim")
+    .option('--no-task-image-override', "with --docker: the agent's image wins over a task's own")
+    .option('--container-runtime <cmd>', 'podman, docker or a path (default: podman if found, else docker)')
+    .option('--allow-mount <dir>', 'host directory tasks may mount into their containers (repeatable)', collect)
+    .option('--agent-config <file>', 'YAML/JSON file (mode 0600) with git: {username, password, host} and storage: credentials',
+      process.env.FLOTILLA_AGENT_CONFIG)
+    .option('--storage-credentials <file>', 'YAML/JSON file (mode 0600) with cloud-storage credentials for task containers')
     .action(async (o: AgentFlags, cmd: Command) => runAgent(o, cmd.optsWithGlobals()));
 }
 
@@ -29,12 +40,20 @@ async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<vo
   const conn = resolveConnection(globals);
   if (!conn.token) throw new Error(missingTokenHints(conn).join('\n  '));
   const { createAgent } = await import('../../agent/agent.js');
+  const { agentExecution } = await import('../../agent/setup.js');
+  const log = (msg: string) => note(`${new Date().toISOString()} ${msg}`);
+  const execution = agentExecution({
+    server: conn.server, token: conn.token, docker: o.docker, noTaskImageOverride: o.taskImageOverride === false,
+    containerRuntime: o.containerRuntime, allowMounts: o.allowMount, configFile: o.agentConfig,
+    storageCredentialsFile: o.storageCredentials, fetchAppSecrets: !!o.app, log,
+  });
   const agent = createAgent({
+    ...execution,
     server: conn.server, token: conn.token, queues: o.queue ?? [],
     workerId: o.workerId,
     once: o.once, idleExitS: o.idleExit, taskId: o.taskId, workRoot: o.workDir,
     app: o.app, resource: o.resource, instanceId: o.instanceId,
-    log: (msg) => note(`${new Date().toISOString()} ${msg}`),
+    log,
   });
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
