@@ -41,7 +41,11 @@ export class LogRepo {
       if (bytes >= this.maxBytesPerTask) break;
       const size = Buffer.byteLength(l.text);
       if (bytes + size > this.maxBytesPerTask) {
-        rows.push({ task_id: taskId, seq: ++seq, stream: 'system', text: `[log truncated at ${this.maxBytesPerTask} bytes]\n`, at });
+        // Keep what fits of this chunk (it may hold the whole output of a fast task), then say why it stops.
+        const head = headOfBytes(l.text, this.maxBytesPerTask - bytes);
+        if (head) rows.push({ task_id: taskId, seq: ++seq, stream: l.stream, text: head, at });
+        const text = `${head.endsWith('\n') || !head ? '' : '\n'}[log truncated at ${this.maxBytesPerTask} bytes]\n`;
+        rows.push({ task_id: taskId, seq: ++seq, stream: 'system', text, at });
         bytes = this.maxBytesPerTask;
         break;
       }
@@ -56,4 +60,11 @@ export class LogRepo {
       .where('task_id', '=', taskId).where('seq', '>', after).orderBy('seq').limit(limit).execute();
     return rows as LogLine[];
   }
+}
+
+/** The longest start of `text` that takes at most `max` bytes in UTF-8, never cutting a character in two. */
+export function headOfBytes(text: string, max: number): string {
+  const head = Buffer.from(text).subarray(0, Math.max(0, max)).toString('utf8');
+  // A cut character decodes as U+FFFD: drop it.
+  return head.endsWith('\uFFFD') && !text.startsWith(head) ? head.slice(0, -1) : head;
 }
