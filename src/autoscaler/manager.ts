@@ -48,6 +48,13 @@ export class AutoscalerManager implements Controller {
     this.reconcilers.clear();
   }
 
+  /** `flotilla up` closing: stop its local workers (they hand their tasks back) before the server goes. */
+  async stopLocalWorkers(timeoutMs = 20_000): Promise<void> {
+    await this.loading;
+    const local = [...this.reconcilers.values()].filter((r) => r.cfg.provider.kind === 'local');
+    await Promise.all(local.map((r) => r.terminateAll('the control plane is shutting down', timeoutMs)));
+  }
+
   reload(): void {
     this.loading = this.loading.then(() => this.load()).catch((e) => this.o.log(`autoscalers: reload failed: ${e.message}`));
   }

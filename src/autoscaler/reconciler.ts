@@ -165,12 +165,16 @@ export class Reconciler {
   }
 
   /** The app is gone: stop everything it runs; tasks on them go back to their queues. */
-  async terminateAll(reason: string): Promise<void> {
+  async terminateAll(reason: string, waitMs = 0): Promise<void> {
     const { store, provider } = this.o;
     const records = await store.instances.live(this.cfg.name);
     const workers = await this.workers();
     const ids = records.map((r) => r.providerId).filter((p): p is string => !!p);
     if (ids.length) await provider.terminate(ids);
+    // Give the agents time to hand their tasks back themselves.
+    const deadline = Date.now() + waitMs;
+    while (Date.now() < deadline && (await provider.list(this.cfg.name)).some((p) => ids.includes(p.providerId)))
+      await new Promise((r) => setTimeout(r, 100));
     for (const rec of records) {
       const w = workerOf(rec, workers);
       if (w) {

@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { reportError } from './errors.js';
+import { registerSecret } from './commands/secret.js';
 import { registerQueue } from './commands/queue.js';
 import { registerTask } from './commands/task.js';
 import { registerWorker } from './commands/worker.js';
@@ -11,6 +12,7 @@ import { registerLogin } from './commands/login.js';
 import { registerServer } from './commands/server.js';
 import { registerAgent } from './commands/agent.js';
 import { registerSimulate } from './commands/simulate.js';
+import { registerAutoscaler } from './commands/autoscaler.js';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -19,7 +21,8 @@ export function buildProgram(): Command {
     .option('--server <url>', 'control plane URL (else FLOTILLA_SERVER, the login file, or http://127.0.0.1:8080)')
     .showHelpAfterError('(add --help for usage)');
   for (const register of [registerQueue, registerTask, registerWorker, registerToken, registerLogin,
-    registerServer, registerAgent, registerSimulate]) register(program);
+    registerServer, registerAgent, registerSimulate, registerAutoscaler]) register(program);
+  registerSecret(program);
   return program;
 }
 

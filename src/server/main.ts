@@ -23,6 +23,8 @@ export interface ControlPlaneOptions {
   logLevel?: string;
   /** The URL agents on other machines use to reach this control plane (default: the listen address). */
   publicUrl?: string;
+  /** `flotilla up`: local workers stop with the control plane. */
+  stopLocalWorkersOnClose?: boolean;
   /** Settings of the autoscaler manager (tests shorten its tick or swap providers). */
   autoscaler?: Partial<ManagerOptions>;
   /** Extra route groups and controllers, added by the parts that need them. */
@@ -52,7 +54,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     maxWaitMs: 30_000,
     version: VERSION,
   };
-  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [secretRoutes(secretVault(store, dataDir)), ...(o.extraRoutes ?? [])] });
+  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(secretVault(store, dataDir)), ...(o.extraRoutes ?? [])] });
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = await ensureAdminToken(store, adminTokenFile);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
@@ -75,6 +77,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   return {
     url, dataDir, store, adminToken, adminTokenFile, ctx,
     close: async () => {
+      if (o.stopLocalWorkersOnClose && leadership.leader) await autoscalers.stopLocalWorkers();
       await leadership.stop();
       await app.close();
       await store.close();

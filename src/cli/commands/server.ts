@@ -8,6 +8,7 @@ import { integer, positiveNumber } from '../args.js';
 import { note } from '../output.js';
 
 interface ServeOpts {
+  maxWorkers?: number; idleTimeout?: number;
   db?: string; dataDir: string; host: string; port: number; leaseTtl?: number; maxLogBytes?: number; logLevel: string;
 }
 
@@ -29,7 +30,9 @@ export function registerServer(program: Command): void {
   ).action((o: ServeOpts) => serve(o, false));
 
   commonOptions(
-    program.command('up').description('run everything on this machine: control plane with SQLite under --data-dir'),
+    program.command('up').description('run everything on this machine: control plane with SQLite under --data-dir, and a local autoscaler on queue "default"')
+      .option('--max-workers <n>', 'most local worker processes the default autoscaler starts', integer(1, 256), 4)
+      .option('--idle-timeout <seconds>', 'a local worker with no task stops after this long', positiveNumber, 60),
     'warn',
   ).action((o: ServeOpts) => serve(o, true));
 }
@@ -40,9 +43,14 @@ async function serve(o: ServeOpts, embedded: boolean): Promise<void> {
   const hadToken = existsSync(join(dataDir, 'admin-token'));
   const opts: ControlPlaneOptions = {
     db: embedded ? undefined : o.db, dataDir, host: o.host, port: o.port,
-    leaseTtlS: o.leaseTtl, maxLogBytes: o.maxLogBytes, logLevel: o.logLevel,
+    leaseTtlS: o.leaseTtl, maxLogBytes: o.maxLogBytes, logLevel: o.logLevel, stopLocalWorkersOnClose: embedded,
   };
   const cp = await startControlPlane(opts);
+  if (embedded) {
+    const { applyDefaultApp } = await import('../../autoscaler/default-app.js');
+    const app = await applyDefaultApp(cp.store, { maxWorkers: o.maxWorkers!, idleTimeoutS: o.idleTimeout! });
+    note(`Autoscaler "${app.name}": up to ${o.maxWorkers} local workers for queue "default", stopped after ${o.idleTimeout}s idle`);
+  }
   note(`Flotilla control plane listening on ${cp.url} (data in ${dataDir})`);
   printTokenHelp(cp, hadToken);
   note('Stop it with Ctrl-C.');

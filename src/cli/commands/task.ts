@@ -6,24 +6,26 @@ import { withFlagNames } from '../errors.js';
 import { ago, duration, isoTime, note, printFields, printJson, printTable } from '../output.js';
 import { integer, keyValue } from '../args.js';
 import { registerTaskLogs } from './task-logs.js';
+import { addContainerGitOptions, containerGitFields, CONTAINER_GIT_FLAGS, type ContainerGitFlags } from './task-create.js';
+import { registerTaskWhy } from './autoscaler.js';
 
-interface CreateOpts {
-  queue: string; command: string; name?: string; env?: Record<string, string>;
+interface CreateOpts extends ContainerGitFlags {
+  queue: string; command?: string; name?: string; env?: Record<string, string>;
   priority?: number; maxAttempts?: number; image?: string; json?: boolean;
 }
 
 /** API field → the flag that sets it, so a 400 tells the user which flag to fix. */
 const CREATE_FLAGS: Record<string, string> = {
   queue: '--queue', command: '--command', name: '--name', env: '--env', priority: '--priority',
-  maxAttempts: '--max-attempts', image: '--image',
+  maxAttempts: '--max-attempts', image: '--image', ...CONTAINER_GIT_FLAGS,
 };
 
 export function registerTask(program: Command): void {
   const task = program.command('task').description('put tasks on queues, follow and abort them');
 
-  task.command('create').description('put a task on a queue; prints its id')
+  addContainerGitOptions(task.command('create').description('put a task on a queue; prints its id'))
     .requiredOption('--queue <queue>', 'queue to put it on')
-    .requiredOption('--command <command>', 'shell command to run')
+    .option('--command <command>', 'shell command to run (without it: --repo with --entry-point)')
     .option('--name <name>', 'a name to recognise it by')
     .option('--env <NAME=VALUE>', 'environment variable for the task (repeatable)', keyValue)
     .option('--priority <n>', 'higher runs first within the queue (-1000..1000, default 0)', integer(-1000, 1000))
@@ -32,7 +34,7 @@ export function registerTask(program: Command): void {
     .option('--json', 'print the created task as JSON')
     .action(async (o: CreateOpts, cmd: Command) => {
       const body = { queue: o.queue, command: o.command, name: o.name, env: o.env, priority: o.priority,
-        maxAttempts: o.maxAttempts, image: o.image };
+        maxAttempts: o.maxAttempts, image: o.image, ...containerGitFields(o) };
       const created = await clientFor(cmd.optsWithGlobals()).createTask(body)
         .catch((e) => { throw withFlagNames(e, CREATE_FLAGS); });
       if (o.json) return printJson(created);
@@ -82,6 +84,7 @@ export function registerTask(program: Command): void {
     });
 
   registerTaskLogs(task);
+  registerTaskWhy(task);
 }
 
 /** Environment values may be secrets: people see the names only (--json gives the full task). */
