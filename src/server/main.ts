@@ -12,6 +12,8 @@ import { autoscalerRoutes } from './routes/autoscalers.js';
 import { AutoscalerManager, type ManagerOptions } from '../autoscaler/manager.js';
 import { secretVault } from './secrets/vault.js';
 import { secretRoutes } from './routes/secrets.js';
+import { bootstrapRoutes } from './routes/bootstrap.js';
+import { cloudAutoscaling } from './cloud-autoscaling.js';
 
 export interface ControlPlaneOptions {
   db?: string;
@@ -54,14 +56,15 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     maxWaitMs: 30_000,
     version: VERSION,
   };
-  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(secretVault(store, dataDir)), ...(o.extraRoutes ?? [])] });
+  const vault = secretVault(store, dataDir);
+  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), ...(o.extraRoutes ?? [])] });
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = await ensureAdminToken(store, adminTokenFile);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
   const url = address.replace('[::1]', '127.0.0.1');
 
   const autoscalers = new AutoscalerManager({
-    store, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), ...o.autoscaler,
+    store, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), ...cloudAutoscaling(vault, dataDir), ...o.autoscaler,
   });
   const controllers: Controller[] = [
     leaseSweeper(store, Math.min(1000, leaseTtlMs / 4), (m) => log.info(m)),

@@ -44,7 +44,8 @@ export class TokenRepo {
 
   async verify(token: string, now = Date.now()): Promise<TokenInfo | null> {
     const r = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hashToken(token)).executeTakeFirst();
-    if (!r || (r.expires_at !== null && r.expires_at < now)) return null;
+    // A spent one-time token (bootstrap, after its exchange) is no longer valid anywhere.
+    if (!r || r.used_at !== null || (r.expires_at !== null && r.expires_at < now)) return null;
     return { id: r.id, name: r.name, role: r.role as Role, scope: r.scope, expiresAt: r.expires_at, createdAt: r.created_at };
   }
 

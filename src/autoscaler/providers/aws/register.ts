@@ -2,11 +2,11 @@
 import { registerProvider } from '../index.js';
 import { registerValidator } from '../validate-config.js';
 import { settingsIssues } from '../validate.js';
-import { createAwsProvider } from './index.js';
 import { AwsLaunchSchema, AwsSettingsSchema } from './settings.js';
 
+// The SDK loads on first use (about 2 s), not when the control plane starts.
 registerProvider('aws', async (cfg, deps) =>
-  createAwsProvider({ ...cfg.provider.settings, ...(deps.credentials ? { credentials: deps.credentials } : {}) }),
+  (await import('./index.js')).createAwsProvider({ ...cfg.provider.settings, ...(deps.credentials ? { credentials: deps.credentials } : {}) }),
 );
 
 registerValidator('aws', (cfg) => [

@@ -2,7 +2,6 @@
 import { registerProvider } from '../index.js';
 import { registerValidator } from '../validate-config.js';
 import { settingsIssues } from '../validate.js';
-import { createGcpProvider } from './index.js';
 import { GcpLaunchSchema, GcpSettingsSchema } from './settings.js';
 
 /** The secret holds the key file's fields, or the whole key file as text under `json`. */
@@ -10,8 +9,9 @@ function keyOf(credentials: Record<string, unknown>): unknown {
   return typeof credentials.json === 'string' ? credentials.json : credentials;
 }
 
+// The client library loads on first use (several seconds), not when the control plane starts.
 registerProvider('gcp', async (cfg, deps) =>
-  createGcpProvider({ ...cfg.provider.settings, ...(deps.credentials ? { credentials: keyOf(deps.credentials) } : {}) }),
+  (await import('./index.js')).createGcpProvider({ ...cfg.provider.settings, ...(deps.credentials ? { credentials: keyOf(deps.credentials) } : {}) }),
 );
 
 registerValidator('gcp', (cfg) => [
