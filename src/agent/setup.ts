@@ -109,7 +109,8 @@ export function agentExecution(o: AgentSetupOptions): AgentExecution {
   const prepare: AgentExecution['prepare'] = async (d, workDir, shipper) => {
     if (o.fetchAppSecrets && d.task.workerId) {
       const workerId = d.task.workerId;
-      current = merged(local, await withRetry(() => client.workerSecrets(workerId), 5));
+      // The control plane may be restarting: wait for it rather than fail the task.
+      current = merged(local, await withRetry(() => client.workerSecrets(workerId)));
       masking.setSecrets(secretValues(o.token, current));
     }
     const git = d.task.spec.git;
