@@ -39,6 +39,8 @@ async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<vo
   if (!o.queue?.length && !o.taskId) throw new Error('give --queue q1,q2 (or --task-id ID)');
   const conn = resolveConnection(globals);
   if (!conn.token) throw new Error(missingTokenHints(conn).join('\n  '));
+  // Held in memory from here on: git, podman and task processes must not inherit it.
+  delete process.env.FLOTILLA_TOKEN;
   const { createAgent } = await import('../../agent/agent.js');
   const { agentExecution } = await import('../../agent/setup.js');
   const log = (msg: string) => note(`${new Date().toISOString()} ${msg}`);
