@@ -2,11 +2,19 @@
 import { z } from 'zod';
 import { addRoute, ValidationError, zodIssues } from '../route.js';
 import type { RouteGroup } from '../context.js';
-import { AppConfigSchema, appConfigJsonSchema } from '../../domain/autoscaler/config.js';
+import { AppConfigSchema, appConfigJsonSchema, type AppConfig } from '../../domain/autoscaler/config.js';
 import { appStatus } from '../../autoscaler/status.js';
 import { validateProviderSettings } from '../../autoscaler/providers/validate-config.js';
 
 const nameParams = z.object({ name: z.string().min(1) });
+
+/** Inline provider credentials (allowed for emulators) are never echoed back: use a secret for real keys. */
+function redacted(cfg: AppConfig): AppConfig {
+  const settings = cfg.provider.settings;
+  if (!settings.credentials || typeof settings.credentials !== 'object') return cfg;
+  const masked = Object.fromEntries(Object.keys(settings.credentials).map((k) => [k, '********']));
+  return { ...cfg, provider: { ...cfg.provider, settings: { ...settings, credentials: masked } } };
+}
 
 export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
   addRoute(app, routes, {
@@ -23,12 +31,12 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
       for (const q of Object.keys(parsed.data.queues)) await store.queues.ensure(q);
       const { created } = await store.apps.put(parsed.data);
       reply.code(created ? 201 : 200);
-      return parsed.data;
+      return redacted(parsed.data);
     },
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/autoscalers', roles: ['user'], summary: 'List autoscaler apps',
-    handler: async () => ({ apps: await store.apps.list() }),
+    handler: async () => ({ apps: (await store.apps.list()).map((a) => ({ ...redacted(a), updatedAt: a.updatedAt })) }),
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/autoscaler-schema', roles: ['user'], summary: 'JSON Schema of an app file',
@@ -36,7 +44,7 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/autoscalers/:name', roles: ['user'], summary: 'One app\'s config',
-    params: nameParams, handler: async ({ params }) => store.apps.get(params.name),
+    params: nameParams, handler: async ({ params }) => redacted(await store.apps.get(params.name)),
   });
   addRoute(app, routes, {
     method: 'DELETE', url: '/api/v1/autoscalers/:name', roles: ['user'],

@@ -1,0 +1,52 @@
+// Autoscaler apps over the API: validation naming the field, no credentials echoed, schema, delete.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestControlPlane } from '../support/control-plane.js';
+import { DIALECTS } from '../support/stores.js';
+import { waitFor } from '../support/wait.js';
+import { ApiError } from '../../src/client/index.js';
+import { applyApp, status } from './helpers.js';
+
+const simApp = {
+  name: 'sim',
+  provider: { kind: 'simulated', settings: { seed: 1, credentials: { accessKeyId: 'AKIACANARY', secretAccessKey: 'canary-secret' } } },
+  resources: [{ name: 'gpu1', instanceType: 'g5.xlarge', pricePerHour: 1.006, maxInstances: 2 }],
+  queues: { gpu1: ['gpu1'] },
+  timings: { idleTimeoutS: 120, bootTimeoutS: 600, capacityCooldownS: 300 },
+} as const;
+
+for (const dialect of DIALECTS) {
+  test(`${dialect}: a bad app is refused naming the field, and nothing is stored`, async () => {
+    const t = await startTestControlPlane(dialect);
+    try {
+      const bad = { ...simApp, queues: { gpu1: ['gpu9'] }, resources: [{ ...simApp.resources[0], maxInstances: -1 }] };
+      const err = await applyApp(t.user, bad as never).catch((e) => e);
+      assert.ok(err instanceof ApiError && err.status === 400);
+      const fields = err.issues!.map((i) => i.field);
+      assert.ok(fields.includes('body.resources.0.maxInstances'), fields.join());
+      assert.equal((await t.user.request<{ apps: unknown[] }>('GET', '/api/v1/autoscalers')).apps.length, 0);
+    } finally {
+      await t.stop();
+    }
+  });
+}
+
+test('sqlite: credentials given inline are never echoed; the schema is served; delete stops the instances', async () => {
+  const t = await startTestControlPlane('sqlite', { autoscaler: { tickMs: 200, reconciler: { listEveryMs: 200 } } });
+  try {
+    const echoed = JSON.stringify(await applyApp(t.user, simApp as never));
+    const shown = JSON.stringify(await t.user.request('GET', '/api/v1/autoscalers/sim'));
+    const listed = JSON.stringify(await t.user.request('GET', '/api/v1/autoscalers'));
+    for (const body of [echoed, shown, listed]) assert.ok(!body.includes('canary') && !body.includes('AKIACANARY'), body);
+    const schema = await t.user.request<{ properties: Record<string, unknown> }>('GET', '/api/v1/autoscaler-schema');
+    assert.ok(schema.properties.resources && schema.properties.budget);
+
+    await t.user.createTask({ queue: 'gpu1', command: 'train' });
+    await waitFor('an instance', async () => (await status(t.user, 'sim')).instances.length === 1, 15_000);
+    await t.user.request('DELETE', '/api/v1/autoscalers/sim');
+    const [inst] = await t.cp.store.instances.listAll('sim');
+    await waitFor('the instance to be stopped', async () => (await t.cp.store.instances.get(inst.id))?.state === 'terminated', 15_000);
+  } finally {
+    await t.stop();
+  }
+});
