@@ -83,6 +83,11 @@ export function createAgent(o: AgentOptions): Agent {
     } catch (e) {
       if (stopping) return undefined;
       if ((e as Error).name === 'AbortError') return undefined;
+      if (e instanceof ApiError && e.status === 410) {
+        stopping = 'stopped by the control plane';
+        log(e.message);
+        return undefined;
+      }
       throw e;
     }
   }
