@@ -33,6 +33,7 @@ export class Reconciler {
   private lastList = 0;
   private running: Promise<void> | null = null;
   private again = false;
+  private stopped = false;
 
   constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {}
 
@@ -40,6 +41,7 @@ export class Reconciler {
 
   /** Runs a pass now, or right after the one in progress (wake-ups coalesce). */
   wake(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.running) {
       this.again = true;
       return this.running;
@@ -167,6 +169,9 @@ export class Reconciler {
   /** The app is gone: stop everything it runs; tasks on them go back to their queues. */
   async terminateAll(reason: string, waitMs = 0): Promise<void> {
     const { store, provider } = this.o;
+    // No pass after this one, and a launch in flight lands in the records before they are read.
+    this.stopped = true;
+    await this.running;
     const records = await store.instances.live(this.cfg.name);
     const workers = await this.workers();
     const ids = records.map((r) => r.providerId).filter((p): p is string => !!p);
