@@ -8,7 +8,7 @@ import { integer, positiveNumber } from '../args.js';
 import { note } from '../output.js';
 
 interface ServeOpts {
-  maxWorkers?: number; idleTimeout?: number;
+  maxWorkers?: number; idleTimeout?: number; k8sGlue?: string; publicUrl?: string;
   db?: string; dataDir: string; host: string; port: number; leaseTtl?: number; maxLogBytes?: number; logLevel: string;
 }
 
@@ -19,13 +19,15 @@ function commonOptions(cmd: Command, logLevel: string): Command {
     .option('--port <port>', 'port to listen on (0 picks a free one)', integer(0, 65535), 8080)
     .option('--lease-ttl <seconds>', 'a running task goes back to its queue after this long without a heartbeat (default 30)', positiveNumber)
     .option('--max-log-bytes <bytes>', 'log bytes kept per task; later lines are dropped', integer(1, Number.MAX_SAFE_INTEGER))
+    .option('--public-url <url>', 'URL that agents on other machines use to reach this control plane (default: the listen address)')
     .option('--log-level <level>', 'server log level (fatal, error, warn, info, debug)', logLevel);
 }
 
 export function registerServer(program: Command): void {
   commonOptions(
     program.command('server').description('run a standalone control plane (SQLite or PostgreSQL)')
-      .option('--db <url>', 'sqlite:PATH or postgres://USER@HOST/DB (default: SQLite in the data dir)'),
+      .option('--db <url>', 'sqlite:PATH or postgres://USER@HOST/DB (default: SQLite in the data dir)')
+      .option('--k8s-glue <file>', 'run the Kubernetes glue with this glue.yaml in the leader (kubeconfig: KUBECONFIG or in-cluster)'),
     'info',
   ).action((o: ServeOpts) => serve(o, false));
 
@@ -44,7 +46,9 @@ async function serve(o: ServeOpts, embedded: boolean): Promise<void> {
   const opts: ControlPlaneOptions = {
     db: embedded ? undefined : o.db, dataDir, host: o.host, port: o.port,
     leaseTtlS: o.leaseTtl, maxLogBytes: o.maxLogBytes, logLevel: o.logLevel, stopLocalWorkersOnClose: embedded,
+    publicUrl: o.publicUrl,
   };
+  if (o.k8sGlue) opts.controllers = [await (await import('../../k8s/controller.js')).glueControllerFromFile(o.k8sGlue)];
   const cp = await startControlPlane(opts);
   if (embedded) {
     const { applyDefaultApp } = await import('../../autoscaler/default-app.js');
