@@ -43,9 +43,9 @@ export async function openDb(url: string): Promise<Db> {
     const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     db = { kysely, dialect, url, close: () => kysely.destroy() };
   } else {
-    const pool = new pg.Pool({ connectionString: target, max: 10 });
+    const pool = quiet(new pg.Pool({ connectionString: target, max: 4 }));
     const kysely = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: target, max: 10 }) }),
+      dialect: new PostgresDialect({ pool: quiet(new pg.Pool({ connectionString: target, max: 10 })) }),
     });
     db = {
       kysely,
@@ -60,6 +60,12 @@ export async function openDb(url: string): Promise<Db> {
   }
   await migrate(db);
   return db;
+}
+
+/** An idle connection the server dropped (restart, failover) is replaced on next use; it must not crash us. */
+function quiet(pool: pg.Pool): pg.Pool {
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 async function migrate(db: Db): Promise<void> {
