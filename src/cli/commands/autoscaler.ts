@@ -1,10 +1,11 @@
-// flotilla autoscaler apply|list|show|delete|status|schema|decisions, and flotilla task why.
+// flotilla autoscaler apply|list|show|delete|status|schema|decisions|render-startup, and flotilla task why.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { clientFor } from '../config.js';
 import { ago, isoTime, note, printFields, printJson, printTable } from '../output.js';
 import { integer } from '../args.js';
+import { registerRenderStartup } from './render-startup.js';
 
 interface Status {
   app: string; provider: string; instancesByState: Record<string, number>; queues: Record<string, number>;
@@ -79,6 +80,7 @@ export function registerAutoscaler(program: Command): void {
         { header: 'QUEUE', value: (d) => d.queue }, { header: 'REASON', value: (d) => d.reason },
       ]);
     });
+  registerRenderStartup(as);
 }
 
 function printStatus(s: Status): void {
