@@ -1,5 +1,6 @@
 // Typed HTTP client of the Flotilla API, used by the CLI, the agent and the tests.
 import type { CreateTask, Lease, LogLine, Task, Worker } from '../domain/task.js';
+import { send, type RawResponse } from './http.js';
 
 export class ApiError extends Error {
   constructor(
@@ -38,17 +39,16 @@ export class FlotillaClient {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
+    let res: RawResponse;
     try {
-      res = await fetch(this.server + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal });
+      res = await send(this.server + path, method, headers, body === undefined ? undefined : JSON.stringify(body), signal);
     } catch (e) {
       if ((e as Error).name === 'AbortError') throw e;
-      throw new UnreachableError(this.server, (e as any).cause ?? e);
+      throw new UnreachableError(this.server, e);
     }
     if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    const data = text ? JSON.parse(text) : undefined;
-    if (!res.ok) throw new ApiError(res.status, data?.error ?? `HTTP ${res.status}`, data?.issues);
+    const data = res.text ? JSON.parse(res.text) : undefined;
+    if (res.status < 200 || res.status > 299) throw new ApiError(res.status, data?.error ?? `HTTP ${res.status}`, data?.issues);
     return data as T;
   }
 
