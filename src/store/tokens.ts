@@ -18,7 +18,12 @@ export interface TokenInfo {
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** How long a verified token is trusted without asking the store again (every request carries one). */
+const VERIFY_CACHE_MS = 5_000;
+
 export class TokenRepo {
+  private readonly verified = new Map<string, { info: TokenInfo; until: number }>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(
@@ -66,6 +71,7 @@ export class TokenRepo {
   }
 
   async revoke(id: string): Promise<boolean> {
+    for (const [hash, v] of this.verified) if (v.info.id === id) this.verified.delete(hash);
     const r = await this.db.deleteFrom('tokens').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }

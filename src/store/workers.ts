@@ -29,7 +29,11 @@ export function toWorker(r: Selectable<WorkerTable>, offlineAfterMs: number, now
   };
 }
 
+const IDENTITY_CACHE_MS = 5_000;
+
 export class WorkerRepo {
+  private readonly identities = new Map<string, { identity: { tokenId: string | null; queues: string[] }; until: number }>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly events: Events,
@@ -51,6 +55,7 @@ export class WorkerRepo {
     };
     await this.db.insertInto('workers').values({ id: reg.id, ...values })
       .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+    this.remember(reg.id, reg.tokenId, reg.queues, now);
     this.events.publish({ kind: 'worker', workerId: reg.id });
     return this.get(reg.id) as Promise<Worker>;
   }
@@ -60,9 +65,28 @@ export class WorkerRepo {
     return r ? toWorker(r, this.offlineAfterMs) : null;
   }
 
+  /** The token that registered the worker (undefined: no such worker). */
   async tokenOf(id: string): Promise<string | null | undefined> {
-    const r = await this.db.selectFrom('workers').select('token_id').where('id', '=', id).executeTakeFirst();
-    return r?.token_id;
+    return (await this.identity(id))?.tokenId;
+  }
+
+  /**
+   * Who registered a worker and for which queues, asked on every dequeue: kept in memory for a few seconds
+   * (a registration through this replica updates it at once).
+   */
+  async identity(id: string, now = Date.now()): Promise<{ tokenId: string | null; queues: string[] } | undefined> {
+    const hit = this.identities.get(id);
+    if (hit && hit.until > now) return hit.identity;
+    const r = await this.db.selectFrom('workers').select(['token_id', 'queues']).where('id', '=', id).executeTakeFirst();
+    if (!r) return undefined;
+    return this.remember(id, r.token_id, JSON.parse(r.queues), now);
+  }
+
+  private remember(id: string, tokenId: string | null, queues: string[], now: number) {
+    if (this.identities.size > 10_000) this.identities.clear();
+    const identity = { tokenId, queues };
+    this.identities.set(id, { identity, until: now + IDENTITY_CACHE_MS });
+    return identity;
   }
 
   async list(includeStopped = false): Promise<Worker[]> {
