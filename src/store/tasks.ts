@@ -8,6 +8,7 @@ import type { Events } from './events.js';
 import type { CreateTask, Lease, Task, TaskSpec, TaskStatus } from '../domain/task.js';
 import { CreateTaskSchema } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
+import { updateTaskAndWorker } from './holds.js';
 
 export const newId = (bytes = 6) => randomBytes(bytes).toString('hex');
 
@@ -39,25 +40,45 @@ export interface FinishReport {
 }
 
 export class TaskRepo {
-  private seq = 0;
+  private lastPosition = 0;
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly events: Events,
   ) {}
 
-  /** Later enqueues sort after earlier ones, across replicas too (milliseconds x 1000 + a counter). */
+  /** Later enqueues sort after earlier ones, across replicas too (milliseconds x 1000, then + 1 within a millisecond). */
   private nextPosition(now: number): number {
-    this.seq = (this.seq + 1) % 1000;
-    return now * 1000 + this.seq;
+    // Strictly increasing in this process (a counter that wrapped could put a later task first).
+    this.lastPosition = Math.max(now * 1000, this.lastPosition + 1);
+    return this.lastPosition;
   }
 
   async create(input: CreateTask, createdBy: string | null, now = Date.now()): Promise<Task> {
-    const t = CreateTaskSchema.parse(input);
+    return (await this.createMany([input], createdBy, now))[0];
+  }
+
+  /** Enqueues several tasks in one statement: all of them or, on any error, none. */
+  async createMany(inputs: CreateTask[], createdBy: string | null, now = Date.now()): Promise<Task[]> {
+    const rows = inputs.map((input) => this.newRow(CreateTaskSchema.parse(input), createdBy, now));
+    const queues = [...new Set(rows.map((r) => r.queue))];
+    const known = new Set((await this.db.selectFrom('queues').select('name').where('name', 'in', queues).execute()).map((q) => q.name));
+    const missing = queues.find((q) => !known.has(q));
+    if (missing) throw new NotFoundError(`queue "${missing}" does not exist: create it with "flotilla queue create ${missing}"`);
+    // SQLite binds at most 32766 values per statement: larger batches go in chunks, in one transaction.
+    const CHUNK = 500;
+    if (rows.length <= CHUNK) await this.db.insertInto('tasks').values(rows).execute();
+    else await this.db.transaction().execute(async (tx) => {
+      for (let i = 0; i < rows.length; i += CHUNK) await tx.insertInto('tasks').values(rows.slice(i, i + CHUNK)).execute();
+    });
+    for (const queue of queues) this.events.publish({ kind: 'enqueue', queue });
+    return rows.map((row) => toTask({ ...row, worker_id: null, lease_id: null, lease_expires_at: null, exit_code: null,
+      status_message: null, started_at: null, ended_at: null }));
+  }
+
+  private newRow(t: ReturnType<typeof CreateTaskSchema.parse>, createdBy: string | null, now: number) {
     const { queue, name, priority, maxAttempts, ...spec } = t;
-    const queueRow = await this.db.selectFrom('queues').select('name').where('name', '=', queue).executeTakeFirst();
-    if (!queueRow) throw new NotFoundError(`queue "${queue}" does not exist: create it with "flotilla queue create ${queue}"`);
-    const row = {
+    return {
       id: newId(),
       queue,
       name: name ?? (spec.command ?? spec.git?.entryPoint ?? 'task').slice(0, 80),
@@ -74,10 +95,6 @@ export class TaskRepo {
       created_at: now,
       queued_at: now,
     };
-    await this.db.insertInto('tasks').values(row).execute();
-    this.events.publish({ kind: 'enqueue', queue });
-    return toTask({ ...row, worker_id: null, lease_id: null, lease_expires_at: null, exit_code: null,
-      status_message: null, started_at: null, ended_at: null });
   }
 
   async get(id: string): Promise<Task> {
@@ -131,14 +148,20 @@ export class TaskRepo {
   /** Takes one specific task (a pod's agent runs exactly the task it was made for). */
   async dequeueById(workerId: string, taskId: string, leaseTtlMs: number, now = Date.now()) {
     const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
-    const r = await this.db
-      .updateTable('tasks')
+    return this.take(workerId, lease, now, (qc) => qc.updateTable('tasks')
       .set((eb) => this.startSet(eb, workerId, lease, now))
       .where('id', '=', taskId)
       .where('status', 'in', ['queued', 'scheduled'])
-      .returningAll()
-      .executeTakeFirst();
-    return r ? { task: toTask(r), lease } : null;
+      .where(notStopped(workerId))
+      .returningAll());
+  }
+
+  /** Starts a task under a new lease; the worker's record says it holds the task (same statement on PostgreSQL). */
+  private async take(workerId: string, lease: Lease, now: number, update: Parameters<typeof updateTaskAndWorker>[2]) {
+    const r = await updateTaskAndWorker(this.db, this.dialect, update, 'holds', now);
+    if (!r) return null;
+    this.events.publish({ kind: 'worker', workerId });
+    return { task: toTask(r), lease };
   }
 
   private startSet(eb: any, workerId: string, lease: Lease, now: number) {
@@ -153,19 +176,21 @@ export class TaskRepo {
     };
   }
 
+  /** The id of the queue's head (a subquery that locks it on PostgreSQL, so two takers never get the same task). */
+  private headOf(queue: string) {
+    const lock = this.dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
+    return sql<string>`(SELECT id FROM tasks WHERE queue = ${queue} AND status = 'queued'
+      ORDER BY priority DESC, position ASC LIMIT 1 ${lock})`;
+  }
+
   private async dequeueOne(workerId: string, queue: string, leaseTtlMs: number, now: number) {
     const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
-    const lock = this.dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
-    const head = sql<string>`(SELECT id FROM tasks WHERE queue = ${queue} AND status = 'queued'
-      ORDER BY priority DESC, position ASC LIMIT 1 ${lock})`;
-    const r = await this.db
-      .updateTable('tasks')
+    return this.take(workerId, lease, now, (qc) => qc.updateTable('tasks')
       .set((eb) => this.startSet(eb, workerId, lease, now))
-      .where('id', '=', head)
+      .where('id', '=', this.headOf(queue))
       .where('status', '=', 'queued')
-      .returningAll()
-      .executeTakeFirst();
-    return r ? { task: toTask(r), lease } : null;
+      .where(notStopped(workerId))
+      .returningAll());
   }
 
   /** Extends the lease; tells the agent whether the task was aborted meanwhile. */
@@ -182,8 +207,9 @@ export class TaskRepo {
     return { abort: r.abort_requested === 1, leaseExpiresAt: r.lease_expires_at! };
   }
 
+  /** Ends a running task for the holder of its lease; its worker is idle again (same statement on PostgreSQL). */
   async finish(taskId: string, leaseId: string, rep: FinishReport, now = Date.now()): Promise<Task> {
-    const r = await this.db
+    const r = await updateTaskAndWorker(this.db, this.dialect, (qc) => qc
       .updateTable('tasks')
       .set({
         status: rep.status,
@@ -196,10 +222,10 @@ export class TaskRepo {
       .where('id', '=', taskId)
       .where('lease_id', '=', leaseId)
       .where('status', '=', 'running')
-      .returningAll()
-      .executeTakeFirst();
+      .returningAll(), 'idle', now);
     if (!r) throw staleLease(taskId);
     this.events.publish({ kind: 'task', taskId, queue: r.queue });
+    if (r.worker_id) this.events.publish({ kind: 'worker', workerId: r.worker_id });
     return toTask(r);
   }
 
@@ -316,6 +342,11 @@ export class TaskRepo {
     if (r) this.events.publish({ kind: 'task', taskId, queue: r.queue });
     return r ? toTask(r) : null;
   }
+}
+
+/** A stopped worker (its autoscaler is taking its machine away) takes nothing: checked in the taking statement. */
+function notStopped(workerId: string) {
+  return sql<boolean>`NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND stopped_at IS NOT NULL)`;
 }
 
 function staleLease(taskId: string) {

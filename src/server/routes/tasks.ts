@@ -17,6 +17,16 @@ export const taskRoutes: RouteGroup = ({ app, routes, store, settings, closing }
     },
   });
   addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/tasks/batch', roles: ['user'],
+    summary: 'Put several tasks on queues in one call: all of them, or (on any error) none',
+    body: z.object({ tasks: z.array(CreateTaskSchema).min(1).max(1000) }),
+    handler: async ({ body, auth, reply }) => {
+      const tasks = await store.tasks.createMany(body.tasks, auth.name);
+      reply.code(201);
+      return { tasks };
+    },
+  });
+  addRoute(app, routes, {
     method: 'GET', url: '/api/v1/tasks', roles: ['user'], summary: 'List tasks (queued ones in queue order)',
     query: z.object({
       queue: queueName.optional(),

@@ -52,11 +52,12 @@ export const workerRoutes: RouteGroup = (ctx) => {
       waitMs: z.number().int().min(0).max(60_000).default(20_000),
     }),
     handler: async ({ params, body, auth, req }) => {
-      await checkOwner(ctx, auth, params.workerId);
+      // The hot path asks the store once: who owns the worker is cached, and the take itself refuses a stopped worker.
+      const worker = await store.workers.identity(params.workerId);
+      if (auth.role !== 'admin' && worker?.tokenId !== auth.id)
+        throw new ForbiddenError(`worker "${params.workerId}" was registered with another token`);
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
-      const worker = await store.workers.get(params.workerId);
-      if (worker?.status === 'stopped') throw new GoneError(`worker "${params.workerId}" was stopped (by its autoscaler or at sign-off); register again to serve`);
       const queues = body.queues ?? worker?.queues ?? [];
       const wanted = new Set(queues);
       const take = () => body.taskId
@@ -69,9 +70,12 @@ export const workerRoutes: RouteGroup = (ctx) => {
         const got = await take();
         if (got) {
           wake.cancel();
-          await store.workers.setTask(params.workerId, got.task.id);
           metrics.observeStart(got.task);
           return got;
+        }
+        if ((await store.workers.get(params.workerId))?.status === 'stopped') {
+          wake.cancel();
+          throw new GoneError(`worker "${params.workerId}" was stopped (by its autoscaler or at sign-off); register again to serve`);
         }
         if (Date.now() >= deadline || req.raw.socket.destroyed || ctx.closing.aborted) {
           wake.cancel();
@@ -118,11 +122,8 @@ function leaseRoutes(ctx: ServerCtx) {
       exitCode: z.number().int().nullable(),
       message: z.string().max(2000).optional(),
     }),
-    handler: async ({ params, body }) => {
-      const task = await store.tasks.finish(params.id, body.leaseId, body);
-      if (task.workerId) await afterEnd(task.workerId);
-      return task;
-    },
+    // The store marks the worker idle again in the same step.
+    handler: async ({ params, body }) => store.tasks.finish(params.id, body.leaseId, body),
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/release', roles: ['agent'],

@@ -1,0 +1,35 @@
+// The hot path of a queue: a task changes hands, and its worker's record says what the worker holds.
+// On PostgreSQL both go in one statement (a data-modifying CTE), which saves a round trip on every
+// dequeue and every finish; SQLite runs the two statements back to back in-process.
+import { sql, type Kysely, type QueryCreator, type Selectable, type UpdateQueryBuilder } from 'kysely';
+import type { Database, TaskTable } from './schema.js';
+import type { Dialect } from './db.js';
+
+export type TaskUpdate = UpdateQueryBuilder<Database, 'tasks', 'tasks', Selectable<TaskTable>>;
+
+/**
+ * Runs `update` (an UPDATE of one task … RETURNING *) and marks the task's worker (its worker_id after the
+ * update) as holding it ('holds') or as idle again ('idle'). Resolves with the updated row, if any.
+ */
+export async function updateTaskAndWorker(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  update: (qc: QueryCreator<Database>) => TaskUpdate,
+  mark: 'holds' | 'idle',
+  now: number,
+): Promise<Selectable<TaskTable> | undefined> {
+  const idle = { current_task: null, idle_since: now, last_seen: now };
+  if (dialect === 'postgres') {
+    return db
+      .with('t', (qc) => update(qc))
+      .with('w', (qc) => qc.updateTable('workers').from('t')
+        .set(mark === 'holds' ? { current_task: sql<string>`t.id`, idle_since: null, last_seen: now } : idle)
+        .whereRef('workers.id', '=', 't.worker_id').returning('workers.id'))
+      .selectFrom('t').selectAll().executeTakeFirst();
+  }
+  const r = await update(db).executeTakeFirst();
+  if (r?.worker_id)
+    await db.updateTable('workers').set(mark === 'holds' ? { current_task: r.id, idle_since: null, last_seen: now } : idle)
+      .where('id', '=', r.worker_id).execute();
+  return r;
+}
