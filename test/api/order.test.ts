@@ -35,7 +35,7 @@ describe('queue order', { concurrency: true }, () => {
       marks = new Marks();
       await t.user.createQueue('prio');
       const plan = [['a', 0], ['b', 0], ['c', 5], ['d', 0], ['e', 5], ['f', -3], ['g', 5]] as const;
-      const ids = [];
+      const ids: string[] = [];
       for (const [name, priority] of plan)
         ids.push((await t.user.createTask({ queue: 'prio', name, priority, command: marking(marks, name) })).id);
       const queued = await t.user.listTasks({ queue: 'prio', status: 'queued' });
@@ -49,7 +49,7 @@ describe('queue order', { concurrency: true }, () => {
       marks = new Marks();
       await t.user.createQueue('q1');
       await t.user.createQueue('q2');
-      const ids = [];
+      const ids: string[] = [];
       // q2's tasks are older and of higher priority: queue order still wins.
       for (const [queue, name, priority] of [['q2', 'x1', 100], ['q2', 'x2', 0], ['q1', 'y1', 0], ['q1', 'y2', -5]] as const)
         ids.push((await t.user.createTask({ queue, name, priority, command: marking(marks, name) })).id);
