@@ -25,9 +25,13 @@ export interface QueueInfo { name: string; createdAt: number; queued: number; ru
 export interface Dequeued { task: Task; lease: Lease }
 export interface LogPage { lines: LogLine[]; next: number; status: string; done: boolean }
 export interface AgentSettings { leaseTtlMs: number; heartbeatMs: number; maxWaitMs: number }
+export interface GlueDecision { id: number; at: number; queue: string | null; kind: string; reason: string; detail: Record<string, unknown> }
 export interface SecretInfo { name: string; kind: string; createdAt: number; updatedAt: number }
 /** What an autoscaler app hands its agents: git credentials and a storage secret (see storage-credentials.ts). */
 export interface WorkerSecrets { git?: { username: string; password: string; host?: string }; storage?: unknown }
+
+const queryString = (f: Record<string, string | number | undefined>) =>
+  new URLSearchParams(Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
 
 export class FlotillaClient {
   readonly server: string;
@@ -59,11 +63,12 @@ export class FlotillaClient {
 
   // Tasks
   createTask = (t: CreateTask) => this.request<Task>('POST', '/api/v1/tasks', t);
+  /** Up to 1000 tasks in one call; all are queued or none. */
+  createTasks = async (tasks: CreateTask[]) => (await this.request<{ tasks: Task[] }>('POST', '/api/v1/tasks/batch', { tasks })).tasks;
   getTask = (id: string) => this.request<Task>('GET', `/api/v1/tasks/${encodeURIComponent(id)}`);
   abortTask = (id: string) => this.request<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/abort`);
   async listTasks(f: { queue?: string; status?: string; limit?: number; offset?: number } = {}): Promise<Task[]> {
-    const qs = new URLSearchParams(Object.entries(f).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
-    return (await this.request<{ tasks: Task[] }>('GET', `/api/v1/tasks?${qs}`)).tasks;
+    return (await this.request<{ tasks: Task[] }>('GET', `/api/v1/tasks?${queryString(f)}`)).tasks;
   }
   logs = (id: string, after = 0, opts: { limit?: number; waitMs?: number } = {}) =>
     this.request<LogPage>('GET', `/api/v1/tasks/${encodeURIComponent(id)}/logs?after=${after}&limit=${opts.limit ?? 1000}&waitMs=${opts.waitMs ?? 0}`);
@@ -81,6 +86,26 @@ export class FlotillaClient {
     this.request<{ name: string; kind: string; created: boolean }>('PUT', `/api/v1/secrets/${encodeURIComponent(name)}`, { kind, value });
   listSecrets = async () => (await this.request<{ secrets: SecretInfo[] }>('GET', '/api/v1/secrets')).secrets;
   deleteSecret = (name: string) => this.request<void>('DELETE', `/api/v1/secrets/${encodeURIComponent(name)}`);
+
+  // Kubernetes glue (admin token)
+  k8sScheduleNext = (queue: string, message: string) =>
+    this.request<Task | undefined>('POST', `/api/v1/k8s/queues/${encodeURIComponent(queue)}/schedule-next`, { message });
+  k8sTaskToken = (taskId: string, ttlSeconds: number) =>
+    this.request<{ token: string; id: string; expiresAt: number }>('POST', `/api/v1/k8s/tasks/${encodeURIComponent(taskId)}/token`, { ttlSeconds });
+  k8sSetMessage = (taskId: string, message: string) =>
+    this.request<void>('POST', `/api/v1/k8s/tasks/${encodeURIComponent(taskId)}/message`, { message });
+  k8sRequeue = (taskId: string, reason: string) => this.request<Task>('POST', `/api/v1/k8s/tasks/${encodeURIComponent(taskId)}/requeue`, { reason });
+  k8sFail = (taskId: string, r: { status?: 'failed' | 'aborted'; message: string; exitCode?: number | null }) =>
+    this.request<Task>('POST', `/api/v1/k8s/tasks/${encodeURIComponent(taskId)}/fail`, r);
+  k8sTasks = async (queues: string[]) =>
+    (await this.request<{ tasks: Task[] }>('GET', `/api/v1/k8s/tasks?queues=${encodeURIComponent(queues.join(','))}`)).tasks;
+  k8sWait = (queues: string[], waitMs: number, signal?: AbortSignal) =>
+    this.request<{ woke: boolean }>('POST', '/api/v1/k8s/wait', { queues, waitMs }, signal);
+  k8sJournal = (row: { queue: string | null; kind: string; reason: string; detail?: Record<string, unknown> }) =>
+    this.request<void>('POST', '/api/v1/k8s/journal', row);
+  k8sJournalRows = async (f: { queue?: string; limit?: number } = {}) =>
+    (await this.request<{ decisions: GlueDecision[] }>('GET', `/api/v1/k8s/journal?${queryString(f)}`)).decisions;
+  revokeToken = (id: string) => this.request<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`);
 
   // Agent side
   workerSecrets = (workerId: string) => this.request<WorkerSecrets>('GET', `/api/v1/workers/${encodeURIComponent(workerId)}/secrets`);

@@ -14,6 +14,7 @@ import { secretVault } from './secrets/vault.js';
 import { secretRoutes } from './routes/secrets.js';
 import { bootstrapRoutes } from './routes/bootstrap.js';
 import { cloudAutoscaling } from './cloud-autoscaling.js';
+import { k8sRoutes } from './routes/k8s.js';
 
 export interface ControlPlaneOptions {
   db?: string;
@@ -57,7 +58,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     version: VERSION,
   };
   const vault = secretVault(store, dataDir);
-  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), ...(o.extraRoutes ?? [])] });
+  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, ...(o.extraRoutes ?? [])] });
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = await ensureAdminToken(store, adminTokenFile);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });

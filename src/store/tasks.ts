@@ -54,8 +54,17 @@ export class TaskRepo {
     return this.lastPosition;
   }
 
+  /** Enqueues one task; its queue must exist (checked in the inserting statement itself). */
   async create(input: CreateTask, createdBy: string | null, now = Date.now()): Promise<Task> {
-    return (await this.createMany([input], createdBy, now))[0];
+    const row = this.newRow(CreateTaskSchema.parse(input), createdBy, now);
+    const cols = Object.keys(row) as (keyof typeof row)[];
+    const r = await this.db.insertInto('tasks').columns(cols)
+      .expression((eb) => eb.selectFrom('queues').where('name', '=', row.queue)
+        .select(cols.map((c) => sql`CAST(${row[c]} AS ${sql.raw(COLUMN_TYPES[c])})`.as(c))))
+      .executeTakeFirst();
+    if (Number(r.numInsertedOrUpdatedRows ?? 0) === 0) throw missingQueue(row.queue);
+    this.events.publish({ kind: 'enqueue', queue: row.queue });
+    return this.newTask(row);
   }
 
   /** Enqueues several tasks in one statement: all of them or, on any error, none. */
@@ -64,7 +73,7 @@ export class TaskRepo {
     const queues = [...new Set(rows.map((r) => r.queue))];
     const known = new Set((await this.db.selectFrom('queues').select('name').where('name', 'in', queues).execute()).map((q) => q.name));
     const missing = queues.find((q) => !known.has(q));
-    if (missing) throw new NotFoundError(`queue "${missing}" does not exist: create it with "flotilla queue create ${missing}"`);
+    if (missing) throw missingQueue(missing);
     // SQLite binds at most 32766 values per statement: larger batches go in chunks, in one transaction.
     const CHUNK = 500;
     if (rows.length <= CHUNK) await this.db.insertInto('tasks').values(rows).execute();
@@ -72,8 +81,12 @@ export class TaskRepo {
       for (let i = 0; i < rows.length; i += CHUNK) await tx.insertInto('tasks').values(rows.slice(i, i + CHUNK)).execute();
     });
     for (const queue of queues) this.events.publish({ kind: 'enqueue', queue });
-    return rows.map((row) => toTask({ ...row, worker_id: null, lease_id: null, lease_expires_at: null, exit_code: null,
-      status_message: null, started_at: null, ended_at: null }));
+    return rows.map((row) => this.newTask(row));
+  }
+
+  private newTask(row: ReturnType<TaskRepo['newRow']>): Task {
+    return toTask({ ...row, worker_id: null, lease_id: null, lease_expires_at: null, exit_code: null,
+      status_message: null, started_at: null, ended_at: null });
   }
 
   private newRow(t: ReturnType<typeof CreateTaskSchema.parse>, createdBy: string | null, now: number) {
@@ -328,6 +341,13 @@ export class TaskRepo {
     return r ? toTask(r) : null;
   }
 
+  /** Atomically takes the head of the queue for an outside scheduler: it keeps its place in the queue's order. */
+  async scheduleNext(queue: string, message: string): Promise<Task | null> {
+    const r = await this.db.updateTable('tasks').set({ status: 'scheduled', status_message: message })
+      .where('id', '=', this.headOf(queue)).where('status', '=', 'queued').returningAll().executeTakeFirst();
+    return r ? toTask(r) : null;
+  }
+
   async setMessage(taskId: string, message: string): Promise<void> {
     await this.db.updateTable('tasks').set({ status_message: message }).where('id', '=', taskId)
       .where('status', 'in', ['queued', 'scheduled', 'running']).execute();
@@ -342,6 +362,16 @@ export class TaskRepo {
     if (r) this.events.publish({ kind: 'task', taskId, queue: r.queue });
     return r ? toTask(r) : null;
   }
+}
+
+const COLUMN_TYPES: Record<string, string> = {
+  id: 'text', queue: 'text', name: 'text', priority: 'integer', position: 'bigint', status: 'text', spec: 'text',
+  attempts: 'integer', max_attempts: 'integer', abort_requested: 'integer', log_seq: 'integer', log_bytes: 'bigint',
+  created_by: 'text', created_at: 'bigint', queued_at: 'bigint',
+};
+
+function missingQueue(queue: string) {
+  return new NotFoundError(`queue "${queue}" does not exist: create it with "flotilla queue create ${queue}"`);
 }
 
 /** A stopped worker (its autoscaler is taking its machine away) takes nothing: checked in the taking statement. */

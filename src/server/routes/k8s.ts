@@ -1,0 +1,109 @@
+// What the Kubernetes glue needs from the control plane, over HTTP so the same glue runs standalone or in the leader.
+// Admin tokens only (roles: []): the glue mints agent tokens and ends or requeues any task of its queues, which is
+// as much power as creating tokens, and token creation is admin-only too.
+import { z } from 'zod';
+import { addRoute } from '../route.js';
+import type { RouteGroup } from '../context.js';
+import { queueName } from '../../domain/task.js';
+import { ConflictError } from '../../store/errors.js';
+import { waitForEvent } from '../wait.js';
+
+/** The journal's app name for the glue's rows (store.decisions). */
+export const GLUE_APP = 'k8s-glue';
+
+const idParams = z.object({ id: z.string().min(1) });
+const queueList = z.string().transform((s) => s.split(',').filter(Boolean)).pipe(z.array(queueName).min(1));
+const message = z.string().min(1).max(2000);
+
+export const k8sRoutes: RouteGroup = (ctx) => {
+  const { app, routes, store, closing } = ctx;
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/k8s/queues/:queue/schedule-next', roles: [],
+    summary: "Take the head of a queue for a pod: it becomes 'scheduled' and keeps its place; 204 when the queue is empty",
+    params: z.object({ queue: queueName }), body: z.object({ message }),
+    handler: async ({ params, body }) => (await store.tasks.scheduleNext(params.queue, body.message)) ?? undefined,
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/k8s/tasks/:id/token', roles: [],
+    summary: "A short-lived agent token that may take only this task (for its pod's Secret)",
+    params: idParams, body: z.object({ ttlSeconds: z.number().int().min(60).max(30 * 86400) }),
+    handler: async ({ params, body, reply }) => {
+      const task = await store.tasks.get(params.id);
+      if (task.status !== 'scheduled') throw new ConflictError(`task "${task.id}" is ${task.status}, not scheduled: no token for it`);
+      const { token, info } = await store.tokens.create(`k8s task ${task.id}`, 'agent',
+        { scope: `task:${task.id}`, ttlMs: body.ttlSeconds * 1000 });
+      reply.code(201);
+      return { token, id: info.id, expiresAt: info.expiresAt };
+    },
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/k8s/tasks/:id/message', roles: [], summary: "Set a waiting or running task's status message",
+    params: idParams, body: z.object({ message }),
+    handler: async ({ params, body }) => { await store.tasks.setMessage(params.id, body.message); },
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/k8s/tasks/:id/requeue', roles: [],
+    summary: 'Put a scheduled or running task back at the head of its queue (its pod was evicted or preempted); ' +
+      'an aborted one ends aborted, one out of attempts ends failed',
+    params: idParams, body: z.object({ reason: message }),
+    handler: async ({ params, body }) => {
+      const cur = await store.tasks.get(params.id);
+      const task = cur.status !== 'running' ? await store.tasks.requeue(cur.id, `${body.reason}; back at the head of its queue`)
+        : cur.abortRequested ? await store.tasks.failUnleased(cur.id, 'aborted', `aborted; ${body.reason}`)
+        : cur.attempts >= cur.maxAttempts
+          ? await store.tasks.failUnleased(cur.id, 'failed', `${body.reason}; failed after ${cur.attempts} of ${cur.maxAttempts} attempts`)
+          : await store.tasks.requeue(cur.id, `${body.reason}; back at the head of its queue (attempt ${cur.attempts} of ${cur.maxAttempts} used)`);
+      if (!task) throw new ConflictError(`task "${cur.id}" has already ended`);
+      if (cur.workerId && cur.status === 'running') await store.workers.setTask(cur.workerId, null);
+      return task;
+    },
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/k8s/tasks/:id/fail', roles: [],
+    summary: 'End a task its agent did not report on (image pull, OOMKilled, pod gone); 409 when it has already ended',
+    params: idParams,
+    body: z.object({ status: z.enum(['failed', 'aborted']).default('failed'), message, exitCode: z.number().int().nullable().default(null) }),
+    handler: async ({ params, body }) => {
+      const task = await store.tasks.failUnleased(params.id, body.status, body.message, body.exitCode);
+      if (!task) throw new ConflictError(`task "${params.id}" has already ended`);
+      if (task.workerId) await store.workers.setTask(task.workerId, null);
+      return task;
+    },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/k8s/tasks', roles: [],
+    summary: 'Scheduled and running tasks of these queues (a restarted glue adopts their pods)',
+    query: z.object({ queues: queueList }),
+    handler: async ({ query }) => {
+      const lists = await Promise.all(query.queues.flatMap((queue) =>
+        (['scheduled', 'running'] as const).map((status) => store.tasks.list({ queue, status, limit: 1000 }))));
+      return { tasks: lists.flat() };
+    },
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/k8s/wait', roles: [],
+    summary: 'Long poll: answers when a task is enqueued, ends or is aborted on one of these queues, or after waitMs',
+    body: z.object({ queues: z.array(queueName).min(1), waitMs: z.number().int().min(0).max(60_000) }),
+    handler: async ({ body, req }) => {
+      const wanted = new Set(body.queues);
+      const wait = waitForEvent(store.events, (e) => (e.kind === 'enqueue' || e.kind === 'task') && wanted.has(e.queue),
+        Math.min(body.waitMs, ctx.settings.maxWaitMs), req.raw, closing);
+      return { woke: await wait.promise };
+    },
+  });
+  journalRoutes(ctx);
+};
+
+function journalRoutes({ app, routes, store }: Parameters<RouteGroup>[0]) {
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/k8s/journal', roles: [], summary: "Add a row to the glue's journal",
+    body: z.object({ queue: queueName.nullable().default(null), kind: z.string().min(1).max(64), reason: message,
+      detail: z.record(z.string(), z.unknown()).default({}) }),
+    handler: async ({ body }) => { await store.decisions.add({ ...body, app: GLUE_APP, at: Date.now() }); },
+  });
+  addRoute(app, routes, {
+    method: 'GET', url: '/api/v1/k8s/journal', roles: ['user'], summary: "The glue's journal, newest first",
+    query: z.object({ queue: queueName.optional(), limit: z.coerce.number().int().min(1).max(1000).default(50) }),
+    handler: async ({ query }) => ({ decisions: await store.decisions.recent({ app: GLUE_APP, ...query }) }),
+  });
+}
