@@ -39,7 +39,7 @@ describe('renderPod', () => {
     validateObject(pod);
     const c = taskC(pod);
     assert.equal(c.image, 'pytorch/pytorch:2.3.0');
-    assert.deepEqual(c.command, ['flotilla', 'agent', '--server', opts.serverUrl, '--task-id', task.id, '--once', '--executor', 'process']);
+    assert.deepEqual(c.command, ['flotilla', 'agent', '--server', opts.serverUrl, '--queue', task.queue, '--task-id', task.id, '--once', '--executor', 'process']);
     assert.deepEqual(c.resources, { limits: { 'nvidia.com/gpu': '2' }, requests: { cpu: '2', memory: '8Gi' } });
     assert.equal(pod.spec?.restartPolicy, 'Never');
     assert.equal(pod.spec?.automountServiceAccountToken, false);

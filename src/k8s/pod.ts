@@ -102,7 +102,8 @@ function taskContainer(c: V1Container, task: PodTask, opts: RenderOptions): V1Co
   return {
     ...c,
     image: task.spec.image ?? c.image ?? opts.defaultImage,
-    command: ['flotilla', 'agent', '--server', opts.serverUrl, '--task-id', task.id, '--once', ...(opts.agentArgs ?? [])],
+    // --queue: the agent registers as a worker of the task's queue (registration needs one).
+    command: ['flotilla', 'agent', '--server', opts.serverUrl, '--queue', task.queue, '--task-id', task.id, '--once', ...(opts.agentArgs ?? [])],
     args: undefined,
     env: [
       ...(c.env ?? []).filter((e) => !ours.has(e.name)),
