@@ -103,6 +103,8 @@ function watch(api: PodApi, res: ServerResponse, resource: Resource, filter: Fil
     api.openStream(res);
   };
   const write = (e: object) => {
+    // Ended (dropWatches, close) but not yet 'close'd: the watcher is still subscribed for a moment.
+    if (res.writableEnded) return;
     open();
     res.write(JSON.stringify(e) + '\n');
   };
