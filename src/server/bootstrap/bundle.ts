@@ -13,6 +13,9 @@ export const PACKAGE_ROOT = fileURLToPath(
   new URL(import.meta.url.includes('/dist/') ? '../../../../' : '../../../', import.meta.url),
 );
 
+/** Type declarations, source maps and docs: half the bytes and none of them run (25 MB instead of 37). */
+const NOT_AT_RUN_TIME = ['*.d.ts', '*.d.mts', '*.d.cts', '*.map', '*.md'].map((p) => `--exclude=${p}`);
+
 export class BundleUnavailableError extends Error {
   readonly statusCode = 503;
 }
@@ -83,7 +86,7 @@ export class AgentBundle {
     writeFileSync(list, ['package.json', 'package-lock.json', 'dist/src', ...productionPackages(JSON.parse(lock))].join('\n') + '\n');
     const tmp = `${file}.${process.pid}.tmp`;
     try {
-      await run('tar', ['-czf', tmp, '--owner=0', '--group=0', '--numeric-owner', '-C', this.root, '-T', list]);
+      await run('tar', ['-czf', tmp, '--owner=0', '--group=0', '--numeric-owner', ...NOT_AT_RUN_TIME, '-C', this.root, '-T', list]);
       renameSync(tmp, file); // readers never see a half-written bundle
       for (const old of readdirSync(dir)) if (old.endsWith('.tar.gz') && join(dir, old) !== file) rmSync(join(dir, old), { force: true });
     } finally {
