@@ -90,6 +90,14 @@ export class InstanceRepo {
       ...(patch.message !== undefined ? { message: patch.message } : {}),
       ...(ended ? { ended_at: now } : {}),
     }).where('id', '=', id).execute();
+    if (ended) await this.revokeTokensOf(id);
+  }
+
+  /** An ended machine's agent and bootstrap tokens die with it. */
+  private async revokeTokensOf(id: string): Promise<void> {
+    const rec = await this.get(id);
+    const scopes = [id, ...(rec?.providerId ? [rec.providerId] : [])];
+    await this.db.deleteFrom('tokens').where('scope', 'in', scopes).execute();
   }
 
   async get(id: string): Promise<InstanceRecord | null> {

@@ -25,6 +25,8 @@ for (const dialect of DIALECTS) {
       assert.equal(peak, 4, 'four workers at the peak, never more');
       await waitFor('idle workers to stop', async () => (await status(t.user, app)).instances.length === 0, 30_000, 200);
       await waitFor('worker processes to exit', async () => (await localWorkerProcesses(app)).length === 0, 15_000);
+      const left = (await t.cp.store.tokens.list()).filter((k) => k.name.startsWith('instance '));
+      assert.deepEqual(left, [], 'the stopped workers\' tokens are revoked');
       const kinds = (await decisions(t.user, app)).map((d) => d.kind);
       assert.equal(kinds.filter((k) => k === 'launch').length, 4);
       assert.equal(kinds.filter((k) => k === 'terminate').length, 4);
