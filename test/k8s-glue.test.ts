@@ -90,8 +90,8 @@ describe('kubernetes glue', { concurrency: true }, () => {
       });
       assert.equal(waiting.status, 'scheduled');
       assert.equal(waiting.statusMessage, 'pending in Kubernetes: Unschedulable: 0/1 nodes are available: 1 Insufficient nvidia.com/gpu.');
-      const journal = await t.user.k8sJournalRows({ queue: q });
-      assert.ok(journal.some((r) => r.kind === 'pending' && /Insufficient nvidia\.com\/gpu/.test(r.reason)), 'journal row');
+      await waitFor('the journal row', async () =>
+        (await t.user.k8sJournalRows({ queue: q })).some((r) => r.kind === 'pending' && /Insufficient nvidia\.com\/gpu/.test(r.reason)));
 
       fake.addNode({ name: 'gpu-1', gpu: 1 });
       const created = await waitFor('ContainerCreating', async () => /ContainerCreating/.test((await t.user.getTask(x.id)).statusMessage ?? ''));
@@ -129,7 +129,7 @@ describe('kubernetes glue', { concurrency: true }, () => {
       fake.evict(`${NS}/${first.metadata.name}`);
       const second = await podOf(fake, x.id, 2);
       assert.ok(!pods().some((p) => taskOf(p) === y.id), 'y still waits behind x');
-      const requeued = (await t.user.k8sJournalRows({ queue: q })).find((r) => r.kind === 'requeued');
+      const requeued = await waitFor('the journal row', async () => (await t.user.k8sJournalRows({ queue: q })).find((r) => r.kind === 'requeued'));
       assert.match(requeued?.reason ?? '', /was evicted \(The node was low on resource: memory\.\); back at the head of its queue/);
       assert.ok(fake.store.find('pods', NS, first.metadata.name), 'the evicted pod is kept for diagnosis');
 

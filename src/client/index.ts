@@ -97,10 +97,10 @@ export class FlotillaClient {
   k8sRequeue = (taskId: string, reason: string) => this.request<Task>('POST', `/api/v1/k8s/tasks/${encodeURIComponent(taskId)}/requeue`, { reason });
   k8sFail = (taskId: string, r: { status?: 'failed' | 'aborted'; message: string; exitCode?: number | null }) =>
     this.request<Task>('POST', `/api/v1/k8s/tasks/${encodeURIComponent(taskId)}/fail`, r);
-  k8sTasks = async (queues: string[]) =>
-    (await this.request<{ tasks: Task[] }>('GET', `/api/v1/k8s/tasks?queues=${encodeURIComponent(queues.join(','))}`)).tasks;
-  k8sWait = (queues: string[], waitMs: number, signal?: AbortSignal) =>
-    this.request<{ woke: boolean }>('POST', '/api/v1/k8s/wait', { queues, waitMs }, signal);
+  k8sTasks = (queues: string[]) =>
+    this.request<{ tasks: Task[]; digest: string }>('GET', `/api/v1/k8s/tasks?queues=${encodeURIComponent(queues.join(','))}`);
+  k8sWait = (body: { queues: string[]; ready: string[]; digest?: string; waitMs: number }, signal?: AbortSignal) =>
+    this.request<{ woke: boolean }>('POST', '/api/v1/k8s/wait', body, signal);
   k8sJournal = (row: { queue: string | null; kind: string; reason: string; detail?: Record<string, unknown> }) =>
     this.request<void>('POST', '/api/v1/k8s/journal', row);
   k8sJournalRows = async (f: { queue?: string; limit?: number } = {}) =>

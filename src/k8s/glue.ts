@@ -53,6 +53,8 @@ export class Glue {
   private loopDone?: Promise<void>;
   private holdUntil = 0;
   private backoffMs = 0;
+  /** The control plane's digest of the scheduled and running tasks the last pass saw (see POST /api/v1/k8s/wait). */
+  private digest?: string;
 
   constructor(private readonly o: GlueOptions) {
     this.cfg = o.config;
@@ -156,7 +158,7 @@ export class Glue {
     const waitMs = Math.max(0, Math.floor(Math.min(this.o.idleWaitMs ?? 20_000, untilDeadline, untilHold > 0 ? untilHold : Infinity)));
     if (waitMs === 0) return;
     try {
-      await this.o.client.k8sWait(this.cfg.queues.map((q) => q.name), waitMs, signal);
+      await this.o.client.k8sWait({ queues: this.cfg.queues.map((q) => q.name), ready: this.ready(), digest: this.digest, waitMs }, signal);
     } catch (e) {
       if (signal.aborted) return;
       this.log(`waiting on the control plane failed: ${(e as Error).message}`);
@@ -169,7 +171,8 @@ export class Glue {
 
   private async pass(): Promise<void> {
     if (this.stopped) return;
-    const active = await this.o.client.k8sTasks(this.cfg.queues.map((q) => q.name));
+    const { tasks: active, digest } = await this.o.client.k8sTasks(this.cfg.queues.map((q) => q.name));
+    this.digest = digest;
     await this.reactor.check(new Map(active.map((t) => [t.id, t])));
     await this.adoptOrphans(active);
     if (Date.now() >= this.holdUntil) await this.scheduleQueues();
@@ -195,6 +198,12 @@ export class Glue {
         if (!(await this.launch(task, q))) return;
       }
     }
+  }
+
+  /** Queues with room for another pod (none while pod creation is backing off). */
+  private ready(): string[] {
+    if (Date.now() < this.holdUntil || this.live() >= this.cfg.maxPods) return [];
+    return this.cfg.queues.filter((q) => this.live(q.name) < q.maxPods).map((q) => q.name);
   }
 
   /** Pods that hold a slot: not ended (even while being deleted), or ended with their task not yet dealt with. */

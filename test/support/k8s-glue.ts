@@ -21,7 +21,7 @@ export async function startGlue(fake: FakeKubernetes, admin: FlotillaClient, cfg
   clock = { now: Date.now() }): Promise<TestGlue> {
   const config = await resolveTemplates(parseGlueConfig({ server: admin.server, defaultImage: 'flotilla:test', maxPods: 10, ...cfg }), '.');
   const glue = new Glue({ config, kube: new Kube(fake.kubeConfig(NS)), client: admin, namespace: NS, now: () => clock.now,
-    log: process.env.GLUE_LOG ? (m) => process.stderr.write(`[glue] ${m}\n`) : () => undefined, idleWaitMs: 2000 });
+    log: process.env.GLUE_LOG ? (m) => process.stderr.write(`[glue] ${m}\n`) : () => undefined });
   await glue.start();
   return {
     glue, clock,

@@ -1,10 +1,12 @@
 // What the Kubernetes glue needs from the control plane, over HTTP so the same glue runs standalone or in the leader.
 // Admin tokens only (roles: []): the glue mints agent tokens and ends or requeues any task of its queues, which is
 // as much power as creating tokens, and token creation is admin-only too.
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup } from '../context.js';
-import { queueName } from '../../domain/task.js';
+import { queueName, type Task } from '../../domain/task.js';
+import type { Store } from '../../store/index.js';
 import { ConflictError } from '../../store/errors.js';
 import { waitForEvent } from '../wait.js';
 
@@ -75,24 +77,43 @@ export const k8sRoutes: RouteGroup = (ctx) => {
     summary: 'Scheduled and running tasks of these queues (a restarted glue adopts their pods)',
     query: z.object({ queues: queueList }),
     handler: async ({ query }) => {
-      const lists = await Promise.all(query.queues.flatMap((queue) =>
-        (['scheduled', 'running'] as const).map((status) => store.tasks.list({ queue, status, limit: 1000 }))));
-      return { tasks: lists.flat() };
+      const tasks = await activeTasks(store, query.queues);
+      return { tasks, digest: digest(tasks) };
     },
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/wait', roles: [],
-    summary: 'Long poll: answers when a task is enqueued, ends or is aborted on one of these queues, or after waitMs',
-    body: z.object({ queues: z.array(queueName).min(1), waitMs: z.number().int().min(0).max(60_000) }),
+    summary: 'Long poll: answers when a task is enqueued, ends or is aborted on one of these queues, or after waitMs; ' +
+      'at once when one of the `ready` queues (those the glue has room for) holds a queued task, or when the scheduled ' +
+      'and running tasks no longer match `digest` (from GET /api/v1/k8s/tasks)',
+    body: z.object({ queues: z.array(queueName).min(1), ready: z.array(queueName).default([]), digest: z.string().optional(),
+      waitMs: z.number().int().min(0).max(60_000) }),
     handler: async ({ body, req }) => {
       const wanted = new Set(body.queues);
       const wait = waitForEvent(store.events, (e) => (e.kind === 'enqueue' || e.kind === 'task') && wanted.has(e.queue),
         Math.min(body.waitMs, ctx.settings.maxWaitMs), req.raw, closing);
+      // Subscribed first, then checked: a change after the glue's pass and before this wait is not missed.
+      const waiting = await store.tasks.waitingByQueue(body.ready);
+      const changed = body.digest !== undefined && digest(await activeTasks(store, body.queues)) !== body.digest;
+      if (changed || Object.values(waiting).some((w) => w.waiting > 0)) {
+        wait.cancel();
+        return { woke: true };
+      }
       return { woke: await wait.promise };
     },
   });
   journalRoutes(ctx);
 };
+
+async function activeTasks(store: Store, queues: string[]): Promise<Task[]> {
+  const lists = await Promise.all(queues.flatMap((queue) =>
+    (['scheduled', 'running'] as const).map((status) => store.tasks.list({ queue, status, limit: 1000 }))));
+  return lists.flat();
+}
+
+/** What the glue acts on, in one string: which tasks are scheduled or running, and which of them were aborted. */
+const digest = (tasks: Task[]) => createHash('sha256')
+  .update(tasks.map((t) => `${t.id}:${t.status}:${t.abortRequested ? 1 : 0}`).sort().join(',')).digest('base64url');
 
 function journalRoutes({ app, routes, store }: Parameters<RouteGroup>[0]) {
   addRoute(app, routes, {
