@@ -20,12 +20,18 @@ export async function updateTaskAndWorker(
 ): Promise<Selectable<TaskTable> | undefined> {
   const idle = { current_task: null, idle_since: now, last_seen: now };
   if (dialect === 'postgres') {
+    // A take commits without waiting for the disk flush (that wait is most of a dequeue's time). Safe: a take
+    // lost in a database crash leaves the task queued; its first agent then meets a stale lease (409) and stops,
+    // so the task may start twice but never completes twice. The finish, which commits durably, also makes
+    // every earlier take durable (the log is written in order). Enqueues and finishes wait for the flush.
+    const commit = mark === 'holds' ? 'off' : 'on';
     return db
       .with('t', (qc) => update(qc))
+      .with('c', (qc) => qc.selectNoFrom(sql<string>`set_config('synchronous_commit', ${commit}, true)`.as('sc')))
       .with('w', (qc) => qc.updateTable('workers').from('t')
         .set(mark === 'holds' ? { current_task: sql<string>`t.id`, idle_since: null, last_seen: now } : idle)
         .whereRef('workers.id', '=', 't.worker_id').returning('workers.id'))
-      .selectFrom('t').selectAll().executeTakeFirst();
+      .selectFrom(['t', 'c']).selectAll('t').executeTakeFirst();
   }
   const r = await update(db).executeTakeFirst();
   if (r?.worker_id)
