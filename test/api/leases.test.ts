@@ -1,20 +1,13 @@
 // Leases with real agent processes: a killed agent's task comes back after its lease expires and another
 // agent finishes it; the attempt limit fails it; a stale lease is refused; SIGTERM hands the task back.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { useControlPlane } from '../support/suite.js';
 import { DIALECTS } from '../support/stores.js';
-import { killAgents, spawnAgent, type AgentProc } from '../support/agents.js';
-import { Marks, isAlive } from '../support/marks.js';
+import { isAlive } from '../support/marks.js';
 import { waitFor } from '../support/wait.js';
 import { ApiError, FlotillaClient } from '../../src/client/index.js';
-import type { TaskStatus } from '../../src/domain/task.js';
-
-const statusIs = (t: TestControlPlane, id: string, status: TaskStatus) => async () => {
-  const x = await t.user.getTask(id);
-  return x.status === status && x;
-};
 
 async function refused(call: Promise<unknown>, status: number) {
   await assert.rejects(call, (e) => e instanceof ApiError && e.status === status);
@@ -23,65 +16,54 @@ async function refused(call: Promise<unknown>, status: number) {
 // The dialects run side by side (most of the time goes in waiting for leases to run out).
 describe('leases', { concurrency: true }, () => {
   for (const dialect of DIALECTS) describe(dialect, { concurrency: 1 }, () => {
-    let t: TestControlPlane;
-    let marks: Marks;
-    const group = new Set<AgentProc>();
-    const spawn = (queues: string[]) => spawnAgent(t.cp.url, t.agentToken, queues, { group });
-    before(async () => {
-      t = await startTestControlPlane(dialect, { leaseTtlS: 2 });
-    });
-    after(() => t.stop());
-    afterEach(async () => {
-      await killAgents(group);
-      marks.cleanup();
-    });
+    const s = useControlPlane(dialect, { leaseTtlS: 2 });
 
     test('an agent killed with SIGKILL mid-task: the task returns to the head of its queue and another agent finishes it', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('kill');
       const a = await t.user.createTask({ queue: 'kill', name: 'a', command: marks.sleepsFirstTime('a') });
       const b = await t.user.createTask({ queue: 'kill', name: 'b', command: 'echo b' });
-      const first = spawn(['kill']);
+      const first = s.spawn(['kill']);
       await waitFor('task a running on the first agent, its output shipped', async () =>
         marks.pid('a') && (await t.user.logs(a.id)).lines.length > 0, 30_000);
       first.kill('SIGKILL');
       await first.exited;
 
-      const back = await waitFor('task a queued again after its lease expired', statusIs(t, a.id, 'queued'));
+      const back = await waitFor('task a queued again after its lease expired', s.statusIs(a.id, 'queued'));
       assert.equal(back.attempts, 1);
       assert.match(back.statusMessage ?? '', /lease expired.*back at the head of the queue/);
       assert.deepEqual((await t.user.listTasks({ queue: 'kill', status: 'queued' })).map((x) => x.id), [a.id, b.id]);
 
-      const second = spawn(['kill']);
-      const done = await waitFor('task a completed by the second agent', statusIs(t, a.id, 'completed'), 30_000);
+      const second = s.spawn(['kill']);
+      const done = await waitFor('task a completed by the second agent', s.statusIs(a.id, 'completed'), 30_000);
       assert.equal(done.workerId, second.workerId);
       assert.equal(done.attempts, 2);
       const text = (await t.user.logs(a.id)).lines.map((l) => l.text).join('');
       assert.match(text, /first run\n[^]*second run\n/);
-      const bDone = await waitFor('task b completed after a', statusIs(t, b.id, 'completed'), 30_000);
+      const bDone = await waitFor('task b completed after a', s.statusIs(b.id, 'completed'), 30_000);
       assert.ok(bDone.startedAt! >= done.endedAt!, 'b started only after a, which was back at the head');
     });
 
     test('a task whose agents keep dying fails at the attempt limit, with the reason', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('limit');
       const cmd = `echo $$ > $(mktemp -p ${marks.dir} --suffix .pid); exec sleep 60`;
       const task = await t.user.createTask({ queue: 'limit', command: cmd, maxAttempts: 2 });
       for (let attempt = 1; attempt <= 2; attempt++) {
-        const agent = spawn(['limit']);
+        const agent = s.spawn(['limit']);
         await waitFor(`attempt ${attempt} running`, () => marks.pids().length === attempt, 30_000);
         agent.kill('SIGKILL');
         await agent.exited;
-        if (attempt === 1) await waitFor('task queued again', statusIs(t, task.id, 'queued'));
+        if (attempt === 1) await waitFor('task queued again', s.statusIs(task.id, 'queued'));
       }
-      const failed = await waitFor('task failed', statusIs(t, task.id, 'failed'));
+      const failed = await waitFor('task failed', s.statusIs(task.id, 'failed'));
       assert.equal(failed.attempts, 2);
       assert.match(failed.statusMessage ?? '', /lease expired.*failed after 2 of 2 attempts/);
       assert.equal((await t.user.listTasks({ queue: 'limit', status: 'queued' })).length, 0);
     });
 
     test('a report with a stale lease is refused (409) and the task is not completed twice', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('stale');
       const task = await t.user.createTask({ queue: 'stale', command: 'true' });
       const agent = new FlotillaClient(t.cp.url, t.agentToken);
@@ -89,7 +71,7 @@ describe('leases', { concurrency: true }, () => {
       const d1 = await agent.dequeue('stale-1', { queues: ['stale'], waitMs: 0 });
       assert.equal(d1?.task.id, task.id);
       // No heartbeats: the lease runs out and the task goes back to the queue.
-      await waitFor('lease expired', statusIs(t, task.id, 'queued'));
+      await waitFor('lease expired', s.statusIs(task.id, 'queued'));
       await agent.register({ id: 'stale-2', queues: ['stale'] });
       const d2 = await agent.dequeue('stale-2', { queues: ['stale'], waitMs: 0 });
       assert.equal(d2?.task.id, task.id);
@@ -110,19 +92,19 @@ describe('leases', { concurrency: true }, () => {
     });
 
     test('an agent paused past its lease cannot complete the task another agent finished', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('paused');
       const go = marks.path('go');
       const cmd = `echo $$ > $(mktemp -p ${marks.dir} --suffix .pid); while [ ! -f ${go} ]; do sleep 0.05; done; echo finished`;
       const task = await t.user.createTask({ queue: 'paused', command: cmd });
-      const first = spawn(['paused']);
+      const first = s.spawn(['paused']);
       await waitFor('first run started', () => marks.pids().length === 1, 30_000);
       first.kill('SIGSTOP');
-      await waitFor('task queued again', statusIs(t, task.id, 'queued'));
-      const second = spawn(['paused']);
+      await waitFor('task queued again', s.statusIs(task.id, 'queued'));
+      const second = s.spawn(['paused']);
       await waitFor('second run started', () => marks.pids().length === 2, 30_000);
       writeFileSync(go, '');
-      const done = await waitFor('completed by the second agent', statusIs(t, task.id, 'completed'), 30_000);
+      const done = await waitFor('completed by the second agent', s.statusIs(task.id, 'completed'), 30_000);
       assert.equal(done.workerId, second.workerId);
       first.kill('SIGCONT');
       await waitFor('the first agent saw its lease was gone', () => /lease lost|no longer valid/.test(first.output()), 30_000);
@@ -132,10 +114,10 @@ describe('leases', { concurrency: true }, () => {
     });
 
     test('SIGTERM to an agent hands its task back to the queue, not completed', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('term');
       const task = await t.user.createTask({ queue: 'term', command: marks.sleepsFirstTime('s') });
-      const agent = spawn(['term']);
+      const agent = s.spawn(['term']);
       const pid = await waitFor('task running', () => marks.pid('s'), 30_000);
       agent.kill('SIGTERM');
       assert.deepEqual(await agent.exited, { code: 0, signal: null });

@@ -1,12 +1,10 @@
 // Task output through a real agent: kept in order, read in pages, readable (and followable) while the
 // task runs, and capped per task with a marker saying so.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import { useControlPlane } from '../support/suite.js';
 import { DIALECTS } from '../support/stores.js';
-import { killAgents, spawnAgent, type AgentProc } from '../support/agents.js';
-import { Marks } from '../support/marks.js';
 import { waitFor } from '../support/wait.js';
 import type { LogLine } from '../../src/domain/task.js';
 
@@ -15,25 +13,16 @@ const textOf = (lines: LogLine[]) => lines.map((l) => l.text).join('');
 
 describe('logs', { concurrency: true }, () => {
   for (const dialect of DIALECTS) describe(dialect, { concurrency: 1 }, () => {
-    let t: TestControlPlane;
-    let marks: Marks;
-    const group = new Set<AgentProc>();
-    const completed = (id: string) => async () => (await t.user.getTask(id)).status === 'completed';
+    const s = useControlPlane(dialect, { maxLogBytes: MAX_LOG_BYTES, keepAgents: true });
     before(async () => {
-      t = await startTestControlPlane(dialect, { maxLogBytes: MAX_LOG_BYTES });
-      await t.user.createQueue('q');
-      spawnAgent(t.cp.url, t.agentToken, ['q'], { group });
+      await s.t.user.createQueue('q');
+      s.spawn(['q']);
     });
-    after(async () => {
-      await killAgents(group);
-      await t.stop();
-    });
-    afterEach(() => marks.cleanup());
 
     test('lines are kept in order and read in pages (after, limit)', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       const task = await t.user.createTask({ queue: 'q', command: 'for i in $(seq 1 40); do echo line $i; sleep 0.01; done' });
-      await waitFor('task completed', completed(task.id), 30_000);
+      await waitFor('task completed', s.statusIs(task.id, 'completed'), 30_000);
       const expected = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join('');
       const all = (await t.user.logs(task.id)).lines;
       assert.equal(textOf(all), expected);
@@ -53,7 +42,7 @@ describe('logs', { concurrency: true }, () => {
     });
 
     test('output is readable while the task runs, and a follower is woken by new lines', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       const go = marks.path('go');
       const task = await t.user.createTask({ queue: 'q', command: `echo first; while [ ! -f ${go} ]; do sleep 0.05; done; echo second` });
       const page = await waitFor('first line readable', async () => {
@@ -68,14 +57,14 @@ describe('logs', { concurrency: true }, () => {
       writeFileSync(go, '');
       const more = await follow;
       assert.equal(textOf(more.lines), 'second\n');
-      await waitFor('task completed', completed(task.id), 30_000);
+      await waitFor('task completed', s.statusIs(task.id, 'completed'), 30_000);
       assert.equal(textOf((await t.user.logs(task.id)).lines), 'first\nsecond\n');
     });
 
     test(`a task's log is capped (${MAX_LOG_BYTES} bytes here) with a truncation marker; the task still completes`, async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       const task = await t.user.createTask({ queue: 'q', command: "for i in $(seq 1 100); do printf '%049d\\n' $i; done" });
-      await waitFor('task completed', completed(task.id), 30_000);
+      await waitFor('task completed', s.statusIs(task.id, 'completed'), 30_000);
       const lines = (await t.user.logs(task.id, 0, { limit: 5000 })).lines;
       const output = lines.filter((l) => l.stream === 'stdout');
       const kept = textOf(output);

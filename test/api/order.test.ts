@@ -1,11 +1,11 @@
 // Queue order as a user sees it through real agent processes: FIFO within a priority, higher priority
 // first, the first non-empty of an agent's queues first, and a long poll that wakes an idle agent.
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
+import type { TestControlPlane } from '../support/control-plane.js';
+import { useControlPlane } from '../support/suite.js';
 import { DIALECTS } from '../support/stores.js';
-import { killAgents, spawnAgent, type AgentProc } from '../support/agents.js';
-import { Marks } from '../support/marks.js';
+import type { Marks } from '../support/marks.js';
 import { waitFor } from '../support/wait.js';
 
 /** Each task appends its name to the marker file `order`, so the file shows the order they ran in. */
@@ -19,20 +19,10 @@ async function allEnded(t: TestControlPlane, ids: string[]) {
 // The dialects run side by side; each has one control plane and a queue per test.
 describe('queue order', { concurrency: true }, () => {
   for (const dialect of DIALECTS) describe(dialect, { concurrency: 1 }, () => {
-    let t: TestControlPlane;
-    let marks: Marks;
-    const group = new Set<AgentProc>();
-    const spawn = (queues: string[]) => spawnAgent(t.cp.url, t.agentToken, queues, { group });
-    before(async () => {
-      t = await startTestControlPlane(dialect);
-    });
-    after(() => t.stop());
-    afterEach(async () => {
-      await killAgents(group);
-      marks.cleanup();
-    });
+    const s = useControlPlane(dialect);
+
     test('FIFO within a priority, higher priority first', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('prio');
       const plan = [['a', 0], ['b', 0], ['c', 5], ['d', 0], ['e', 5], ['f', -3], ['g', 5]] as const;
       const ids: string[] = [];
@@ -40,29 +30,29 @@ describe('queue order', { concurrency: true }, () => {
         ids.push((await t.user.createTask({ queue: 'prio', name, priority, command: marking(marks, name) })).id);
       const queued = await t.user.listTasks({ queue: 'prio', status: 'queued' });
       assert.deepEqual(queued.map((x) => x.name), ['c', 'e', 'g', 'a', 'b', 'd', 'f']);
-      spawn(['prio']);
+      s.spawn(['prio']);
       await waitFor('all tasks completed', () => allEnded(t, ids), 30_000);
       assert.deepEqual(marks.lines('order'), ['c', 'e', 'g', 'a', 'b', 'd', 'f']);
     });
 
     test('an agent on q1,q2 takes from q1 first, whatever the priorities', async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('q1');
       await t.user.createQueue('q2');
       const ids: string[] = [];
       // q2's tasks are older and of higher priority: queue order still wins.
       for (const [queue, name, priority] of [['q2', 'x1', 100], ['q2', 'x2', 0], ['q1', 'y1', 0], ['q1', 'y2', -5]] as const)
         ids.push((await t.user.createTask({ queue, name, priority, command: marking(marks, name) })).id);
-      spawn(['q1', 'q2']);
+      s.spawn(['q1', 'q2']);
       await waitFor('all tasks completed', () => allEnded(t, ids), 30_000);
       assert.deepEqual(marks.lines('order'), ['y1', 'y2', 'x1', 'x2']);
     });
 
     test("an idle agent's long poll wakes when a task is enqueued, well before its deadline", async () => {
-      marks = new Marks();
+      const { t, marks } = s;
       await t.user.createQueue('wake');
       // Watch the server's dequeue: once this worker's poll has found nothing, it is waiting.
-      const agent = spawn(['wake']);
+      const agent = s.spawn(['wake']);
       const tasks = t.cp.store.tasks;
       const original = tasks.dequeue;
       let emptyPollAt = 0;
