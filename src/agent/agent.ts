@@ -152,16 +152,24 @@ export function createAgent(o: AgentOptions): Agent {
     }
   }
 
+  /**
+   * Stopping (the machine may be going away): try for a few seconds only. When the server cannot be
+   * reached, the lease runs out and the task goes back to its queue anyway; retrying forever hung the agent.
+   */
   async function handBack(d: Dequeued, shipper: LogShipper) {
-    await shipper.flush();
-    await report(() => client.release(d.task.id, d.lease.id, `agent ${workerId} stopped: ${stopping}`));
-    log(`task ${d.task.id} handed back to its queue`);
+    await Promise.race([shipper.flush(), sleep(graceMs)]);
+    try {
+      await report(() => client.release(d.task.id, d.lease.id, `agent ${workerId} stopped: ${stopping}`), 6);
+      log(`task ${d.task.id} handed back to its queue`);
+    } catch (e) {
+      log(`task ${d.task.id}: could not hand it back (${(e as Error).message}); it returns to its queue when its lease runs out`);
+    }
   }
 
   /** A 409 means the lease is gone (the task was recovered elsewhere): nothing more to report. */
-  async function report(fn: () => Promise<unknown>) {
+  async function report(fn: () => Promise<unknown>, tries = Infinity) {
     try {
-      await withRetry(fn);
+      await withRetry(fn, tries);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 409)) throw e;
     }
