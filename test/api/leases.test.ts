@@ -95,7 +95,7 @@ describe('leases', { concurrency: true }, () => {
       const { t, marks } = s;
       await t.user.createQueue('paused');
       const go = marks.path('go');
-      const cmd = `echo $$ > $(mktemp -p ${marks.dir} --suffix .pid); while [ ! -f ${go} ]; do sleep 0.05; done; echo finished`;
+      const cmd = `echo $$ > $(mktemp -p ${marks.dir} --suffix .pid); while [ ! -f ${go} ] && [ -d ${marks.dir} ]; do sleep 0.05; done; echo finished`;
       const task = await t.user.createTask({ queue: 'paused', command: cmd });
       const first = s.spawn(['paused']);
       await waitFor('first run started', () => marks.pids().length === 1, 30_000);
@@ -128,6 +128,22 @@ describe('leases', { concurrency: true }, () => {
       assert.equal(isAlive(pid), false, 'the task process was stopped');
       const workers = await t.user.listWorkers(true);
       assert.equal(workers.find((w) => w.id === agent.workerId)?.status, 'stopped');
+    });
+
+    test('SIGTERM while the control plane is down: the agent still exits, and the task returns after its lease', async () => {
+      const { t, marks } = s;
+      await t.user.createQueue('down');
+      const task = await t.user.createTask({ queue: 'down', command: marks.sleepsFirstTime('d') });
+      const agent = s.spawn(['down']);
+      const pid = await waitFor('task running', () => marks.pid('d'), 30_000);
+      await t.restart(async () => {
+        agent.kill('SIGTERM');
+        assert.deepEqual(await agent.exited, { code: 0, signal: null });
+      });
+      assert.equal(isAlive(pid), false, 'the task process was stopped');
+      assert.match(agent.output(), /could not hand it back/);
+      const back = await waitFor('task queued again after its lease expired', s.statusIs(task.id, 'queued'));
+      assert.match(back.statusMessage ?? '', /lease expired/);
     });
   });
 });

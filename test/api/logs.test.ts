@@ -44,7 +44,7 @@ describe('logs', { concurrency: true }, () => {
     test('output is readable while the task runs, and a follower is woken by new lines', async () => {
       const { t, marks } = s;
       const go = marks.path('go');
-      const task = await t.user.createTask({ queue: 'q', command: `echo first; while [ ! -f ${go} ]; do sleep 0.05; done; echo second` });
+      const task = await t.user.createTask({ queue: 'q', command: `echo first; while [ ! -f ${go} ] && [ -d ${marks.dir} ]; do sleep 0.05; done; echo second` });
       const page = await waitFor('first line readable', async () => {
         const p = await t.user.logs(task.id);
         return p.lines.length > 0 && p;

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const built = join(root, 'dist/src/cli/main.js');
+const guard = new URL('./agent-guard.mjs', import.meta.url).href;
 
 export interface AgentOptions {
   workerId?: string;
@@ -71,9 +72,10 @@ export function spawnAgent(server: string, token: string, queues: string[], opts
     '--worker-id', workerId, '--work-dir', workDir];
   if (opts.once) args.push('--once');
   if (opts.idleExitS !== undefined) args.push('--idle-exit', String(opts.idleExitS));
-  const proc = spawn(process.execPath, args, {
+  // stdin stays open (see agent-guard.mjs): the agent dies with this process.
+  const proc = spawn(process.execPath, ['--import', guard, ...args], {
     cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: workDir,

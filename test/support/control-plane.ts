@@ -14,7 +14,8 @@ export interface TestControlPlane {
   /** A user-role client (what people use). */
   user: FlotillaClient;
   agentToken: string;
-  restart(): Promise<void>;
+  /** Stops and starts the control plane on the same port and store; `whileDown` runs in between. */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -31,9 +32,10 @@ export async function startTestControlPlane(
   const agentToken = (await admin.createToken('agents', 'agent')).token;
   const t: TestControlPlane = {
     cp, db, dataDir, admin, user, agentToken,
-    async restart() {
+    async restart(whileDown) {
       const port = Number(new URL(t.cp.url).port);
       await t.cp.close();
+      await whileDown?.();
       t.cp = cp = await start(port);
     },
     async stop() {
