@@ -2,10 +2,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { integer } from '../args.js';
 import { printJson, printTable } from '../output.js';
-import { resultRows } from '../../sim/format.js';
-import { loadAppConfig, loadTrace } from '../../sim/load.js';
-import { runSimulation, type PolicyName } from '../../sim/run.js';
-import { parseColumnMap } from '../../sim/trace.js';
+import type { PolicyName } from '../../sim/run.js';
 
 interface SimulateFlags {
   trace: string;
@@ -31,7 +28,10 @@ export function registerSimulate(program: Command): void {
     .option('--seed <n>', 'seed of the boot-time and fault draws: same seed, same figures', integer(0, 2 ** 32 - 1), 1)
     .option('--columns <map>', 'column names of another CSV, e.g. id=job,submit=ts,duration=secs,gpus=n_gpu (or queue=COLUMN)')
     .option('--json', 'print the result as one JSON object')
-    .action((flags: SimulateFlags) => {
+    .action(async (flags: SimulateFlags) => {
+      // Loaded here, not at start-up: every other command (the agent too) would pay for the simulator.
+      const [{ resultRows }, { loadAppConfig, loadTrace }, { runSimulation }, { parseColumnMap }] = await Promise.all([
+        import('../../sim/format.js'), import('../../sim/load.js'), import('../../sim/run.js'), import('../../sim/trace.js')]);
       const config = loadAppConfig(flags.config);
       const jobs = loadTrace(flags.trace, parseColumnMap(flags.columns));
       const bar = process.stderr.isTTY ? progressBar() : undefined;
