@@ -2,7 +2,7 @@
 // leaves its queue and never runs.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useControlPlane } from '../support/suite.js';
+import { AGENT_WAIT_MS, useControlPlane } from '../support/suite.js';
 import { DIALECTS } from '../support/stores.js';
 import { isAlive } from '../support/marks.js';
 import { waitFor } from '../support/wait.js';
@@ -17,13 +17,13 @@ describe('abort', { concurrency: true }, () => {
       await t.user.createQueue('run');
       const task = await t.user.createTask({ queue: 'run', command: `echo $$ > ${marks.path('s.pid')}; exec sleep 60` });
       const agent = s.spawn(['run']);
-      const pid = await waitFor('the task running', () => marks.pid('s'), 30_000);
+      const pid = await waitFor('the task running', () => marks.pid('s'), AGENT_WAIT_MS);
       assert.equal((await t.user.getTask(task.id)).status, 'running');
 
       const asked = await t.user.abortTask(task.id);
       assert.equal(asked.status, 'running');
       assert.equal(asked.abortRequested, true);
-      const ended = await waitFor('the task aborted', s.statusIs(task.id, 'aborted'), 15_000);
+      const ended = await waitFor('the task aborted', s.statusIs(task.id, 'aborted'), AGENT_WAIT_MS);
       assert.equal(isAlive(pid), false, 'the task process is gone');
       assert.equal(ended.workerId, agent.workerId);
       const text = (await t.user.logs(task.id)).lines.map((l) => l.text).join('');
@@ -31,7 +31,7 @@ describe('abort', { concurrency: true }, () => {
       await assert.rejects(t.user.abortTask(task.id), (e) => e instanceof ApiError && e.status === 409);
 
       const next = await t.user.createTask({ queue: 'run', command: 'echo next' });
-      await waitFor('the agent runs the next task', s.statusIs(next.id, 'completed'), 15_000);
+      await waitFor('the agent runs the next task', s.statusIs(next.id, 'completed'), AGENT_WAIT_MS);
     });
 
     test('abort of a queued task removes it from its queue; it never runs', async () => {
@@ -45,7 +45,7 @@ describe('abort', { concurrency: true }, () => {
       assert.equal((await t.user.listQueues()).find((q) => q.name === 'wait')?.queued, 1);
 
       s.spawn(['wait']);
-      await waitFor('b completed', s.statusIs(b.id, 'completed'), 30_000);
+      await waitFor('b completed', s.statusIs(b.id, 'completed'), AGENT_WAIT_MS);
       assert.deepEqual(marks.lines('ran'), ['b']);
       const final = await t.user.getTask(a.id);
       assert.deepEqual([final.status, final.attempts, final.workerId], ['aborted', 0, null]);

@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { useControlPlane } from '../support/suite.js';
+import { AGENT_WAIT_MS, useControlPlane } from '../support/suite.js';
 import { DIALECTS } from '../support/stores.js';
 import { isAlive } from '../support/marks.js';
 import { waitFor } from '../support/wait.js';
@@ -25,22 +25,22 @@ describe('leases', { concurrency: true }, () => {
       const b = await t.user.createTask({ queue: 'kill', name: 'b', command: 'echo b' });
       const first = s.spawn(['kill']);
       await waitFor('task a running on the first agent, its output shipped', async () =>
-        marks.pid('a') && (await t.user.logs(a.id)).lines.length > 0, 30_000);
+        marks.pid('a') && (await t.user.logs(a.id)).lines.length > 0, AGENT_WAIT_MS);
       first.kill('SIGKILL');
       await first.exited;
 
-      const back = await waitFor('task a queued again after its lease expired', s.statusIs(a.id, 'queued'));
+      const back = await waitFor('task a queued again after its lease expired', s.statusIs(a.id, 'queued'), AGENT_WAIT_MS);
       assert.equal(back.attempts, 1);
       assert.match(back.statusMessage ?? '', /lease expired.*back at the head of the queue/);
       assert.deepEqual((await t.user.listTasks({ queue: 'kill', status: 'queued' })).map((x) => x.id), [a.id, b.id]);
 
       const second = s.spawn(['kill']);
-      const done = await waitFor('task a completed by the second agent', s.statusIs(a.id, 'completed'), 30_000);
+      const done = await waitFor('task a completed by the second agent', s.statusIs(a.id, 'completed'), AGENT_WAIT_MS);
       assert.equal(done.workerId, second.workerId);
       assert.equal(done.attempts, 2);
       const text = (await t.user.logs(a.id)).lines.map((l) => l.text).join('');
       assert.match(text, /first run\n[^]*second run\n/);
-      const bDone = await waitFor('task b completed after a', s.statusIs(b.id, 'completed'), 30_000);
+      const bDone = await waitFor('task b completed after a', s.statusIs(b.id, 'completed'), AGENT_WAIT_MS);
       assert.ok(bDone.startedAt! >= done.endedAt!, 'b started only after a, which was back at the head');
     });
 
@@ -51,12 +51,12 @@ describe('leases', { concurrency: true }, () => {
       const task = await t.user.createTask({ queue: 'limit', command: cmd, maxAttempts: 2 });
       for (let attempt = 1; attempt <= 2; attempt++) {
         const agent = s.spawn(['limit']);
-        await waitFor(`attempt ${attempt} running`, () => marks.pids().length === attempt, 30_000);
+        await waitFor(`attempt ${attempt} running`, () => marks.pids().length === attempt, AGENT_WAIT_MS);
         agent.kill('SIGKILL');
         await agent.exited;
-        if (attempt === 1) await waitFor('task queued again', s.statusIs(task.id, 'queued'));
+        if (attempt === 1) await waitFor('task queued again', s.statusIs(task.id, 'queued'), AGENT_WAIT_MS);
       }
-      const failed = await waitFor('task failed', s.statusIs(task.id, 'failed'));
+      const failed = await waitFor('task failed', s.statusIs(task.id, 'failed'), AGENT_WAIT_MS);
       assert.equal(failed.attempts, 2);
       assert.match(failed.statusMessage ?? '', /lease expired.*failed after 2 of 2 attempts/);
       assert.equal((await t.user.listTasks({ queue: 'limit', status: 'queued' })).length, 0);
@@ -71,7 +71,7 @@ describe('leases', { concurrency: true }, () => {
       const d1 = await agent.dequeue('stale-1', { queues: ['stale'], waitMs: 0 });
       assert.equal(d1?.task.id, task.id);
       // No heartbeats: the lease runs out and the task goes back to the queue.
-      await waitFor('lease expired', s.statusIs(task.id, 'queued'));
+      await waitFor('lease expired', s.statusIs(task.id, 'queued'), AGENT_WAIT_MS);
       await agent.register({ id: 'stale-2', queues: ['stale'] });
       const d2 = await agent.dequeue('stale-2', { queues: ['stale'], waitMs: 0 });
       assert.equal(d2?.task.id, task.id);
@@ -98,16 +98,16 @@ describe('leases', { concurrency: true }, () => {
       const cmd = `echo $$ > $(mktemp -p ${marks.dir} --suffix .pid); while [ ! -f ${go} ] && [ -d ${marks.dir} ]; do sleep 0.05; done; echo finished`;
       const task = await t.user.createTask({ queue: 'paused', command: cmd });
       const first = s.spawn(['paused']);
-      await waitFor('first run started', () => marks.pids().length === 1, 30_000);
+      await waitFor('first run started', () => marks.pids().length === 1, AGENT_WAIT_MS);
       first.kill('SIGSTOP');
-      await waitFor('task queued again', s.statusIs(task.id, 'queued'));
+      await waitFor('task queued again', s.statusIs(task.id, 'queued'), AGENT_WAIT_MS);
       const second = s.spawn(['paused']);
-      await waitFor('second run started', () => marks.pids().length === 2, 30_000);
+      await waitFor('second run started', () => marks.pids().length === 2, AGENT_WAIT_MS);
       writeFileSync(go, '');
-      const done = await waitFor('completed by the second agent', s.statusIs(task.id, 'completed'), 30_000);
+      const done = await waitFor('completed by the second agent', s.statusIs(task.id, 'completed'), AGENT_WAIT_MS);
       assert.equal(done.workerId, second.workerId);
       first.kill('SIGCONT');
-      await waitFor('the first agent saw its lease was gone', () => /lease lost|no longer valid/.test(first.output()), 30_000);
+      await waitFor('the first agent saw its lease was gone', () => /lease lost|no longer valid/.test(first.output()), AGENT_WAIT_MS);
       const final = await t.user.getTask(task.id);
       assert.deepEqual([final.status, final.workerId, final.endedAt], ['completed', second.workerId, done.endedAt]);
       assert.equal(first.proc.exitCode, null, 'the first agent goes on running');
@@ -118,7 +118,7 @@ describe('leases', { concurrency: true }, () => {
       await t.user.createQueue('term');
       const task = await t.user.createTask({ queue: 'term', command: marks.sleepsFirstTime('s') });
       const agent = s.spawn(['term']);
-      const pid = await waitFor('task running', () => marks.pid('s'), 30_000);
+      const pid = await waitFor('task running', () => marks.pid('s'), AGENT_WAIT_MS);
       agent.kill('SIGTERM');
       assert.deepEqual(await agent.exited, { code: 0, signal: null });
       const back = await t.user.getTask(task.id);
@@ -135,14 +135,14 @@ describe('leases', { concurrency: true }, () => {
       await t.user.createQueue('down');
       const task = await t.user.createTask({ queue: 'down', command: marks.sleepsFirstTime('d') });
       const agent = s.spawn(['down']);
-      const pid = await waitFor('task running', () => marks.pid('d'), 30_000);
+      const pid = await waitFor('task running', () => marks.pid('d'), AGENT_WAIT_MS);
       await t.restart(async () => {
         agent.kill('SIGTERM');
         assert.deepEqual(await agent.exited, { code: 0, signal: null });
       });
       assert.equal(isAlive(pid), false, 'the task process was stopped');
       assert.match(agent.output(), /could not hand it back/);
-      const back = await waitFor('task queued again after its lease expired', s.statusIs(task.id, 'queued'));
+      const back = await waitFor('task queued again after its lease expired', s.statusIs(task.id, 'queued'), AGENT_WAIT_MS);
       assert.match(back.statusMessage ?? '', /lease expired/);
     });
   });

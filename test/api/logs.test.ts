@@ -3,7 +3,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { useControlPlane } from '../support/suite.js';
+import { AGENT_WAIT_MS, useControlPlane } from '../support/suite.js';
 import { DIALECTS } from '../support/stores.js';
 import { waitFor } from '../support/wait.js';
 import type { LogLine } from '../../src/domain/task.js';
@@ -22,7 +22,7 @@ describe('logs', { concurrency: true }, () => {
     test('lines are kept in order and read in pages (after, limit)', async () => {
       const { t, marks } = s;
       const task = await t.user.createTask({ queue: 'q', command: 'for i in $(seq 1 40); do echo line $i; sleep 0.01; done' });
-      await waitFor('task completed', s.statusIs(task.id, 'completed'), 30_000);
+      await waitFor('task completed', s.statusIs(task.id, 'completed'), AGENT_WAIT_MS);
       const expected = Array.from({ length: 40 }, (_, i) => `line ${i + 1}\n`).join('');
       const all = (await t.user.logs(task.id)).lines;
       assert.equal(textOf(all), expected);
@@ -48,7 +48,7 @@ describe('logs', { concurrency: true }, () => {
       const page = await waitFor('first line readable', async () => {
         const p = await t.user.logs(task.id);
         return p.lines.length > 0 && p;
-      }, 30_000);
+      }, AGENT_WAIT_MS);
       assert.equal(textOf(page.lines), 'first\n');
       assert.equal(page.status, 'running');
       assert.equal(page.done, false);
@@ -57,14 +57,14 @@ describe('logs', { concurrency: true }, () => {
       writeFileSync(go, '');
       const more = await follow;
       assert.equal(textOf(more.lines), 'second\n');
-      await waitFor('task completed', s.statusIs(task.id, 'completed'), 30_000);
+      await waitFor('task completed', s.statusIs(task.id, 'completed'), AGENT_WAIT_MS);
       assert.equal(textOf((await t.user.logs(task.id)).lines), 'first\nsecond\n');
     });
 
     test(`a task's log is capped (${MAX_LOG_BYTES} bytes here) with a truncation marker; the task still completes`, async () => {
       const { t, marks } = s;
       const task = await t.user.createTask({ queue: 'q', command: "for i in $(seq 1 100); do printf '%049d\\n' $i; done" });
-      await waitFor('task completed', s.statusIs(task.id, 'completed'), 30_000);
+      await waitFor('task completed', s.statusIs(task.id, 'completed'), AGENT_WAIT_MS);
       const lines = (await t.user.logs(task.id, 0, { limit: 5000 })).lines;
       const output = lines.filter((l) => l.stream === 'stdout');
       const kept = textOf(output);

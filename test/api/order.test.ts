@@ -3,7 +3,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestControlPlane } from '../support/control-plane.js';
-import { useControlPlane } from '../support/suite.js';
+import { AGENT_WAIT_MS, useControlPlane } from '../support/suite.js';
 import { DIALECTS } from '../support/stores.js';
 import type { Marks } from '../support/marks.js';
 import { waitFor } from '../support/wait.js';
@@ -31,7 +31,7 @@ describe('queue order', { concurrency: true }, () => {
       const queued = await t.user.listTasks({ queue: 'prio', status: 'queued' });
       assert.deepEqual(queued.map((x) => x.name), ['c', 'e', 'g', 'a', 'b', 'd', 'f']);
       s.spawn(['prio']);
-      await waitFor('all tasks completed', () => allEnded(t, ids), 30_000);
+      await waitFor('all tasks completed', () => allEnded(t, ids), AGENT_WAIT_MS);
       assert.deepEqual(marks.lines('order'), ['c', 'e', 'g', 'a', 'b', 'd', 'f']);
     });
 
@@ -44,7 +44,7 @@ describe('queue order', { concurrency: true }, () => {
       for (const [queue, name, priority] of [['q2', 'x1', 100], ['q2', 'x2', 0], ['q1', 'y1', 0], ['q1', 'y2', -5]] as const)
         ids.push((await t.user.createTask({ queue, name, priority, command: marking(marks, name) })).id);
       s.spawn(['q1', 'q2']);
-      await waitFor('all tasks completed', () => allEnded(t, ids), 30_000);
+      await waitFor('all tasks completed', () => allEnded(t, ids), AGENT_WAIT_MS);
       assert.deepEqual(marks.lines('order'), ['y1', 'y2', 'x1', 'x2']);
     });
 
@@ -62,12 +62,12 @@ describe('queue order', { concurrency: true }, () => {
         return got;
       };
       try {
-        await waitFor('the agent waiting in a dequeue long poll', () => emptyPollAt, 30_000);
+        await waitFor('the agent waiting in a dequeue long poll', () => emptyPollAt, AGENT_WAIT_MS);
         const task = await t.user.createTask({ queue: 'wake', command: 'echo woke' });
         const done = await waitFor('the task completed', async () => {
           const x = await t.user.getTask(task.id);
           return x.status === 'completed' && x;
-        }, 30_000);
+        }, AGENT_WAIT_MS);
         assert.equal(done.workerId, agent.workerId);
         // The agent asks for 20 s polls: a polling agent would start the task near the end of that wait.
         const waited = done.startedAt! - emptyPollAt;

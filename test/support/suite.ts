@@ -7,6 +7,12 @@ import { startTestControlPlane, type TestControlPlane } from './control-plane.js
 import { killAgents, spawnAgent, type AgentOptions, type AgentProc } from './agents.js';
 import { Marks } from './marks.js';
 
+/**
+ * How long a test waits on something an agent process must do (start, take, run, report). Generous: when
+ * npm test runs the drain test beside another file, sixteen agents share two cores.
+ */
+export const AGENT_WAIT_MS = 90_000;
+
 export interface Suite {
   readonly t: TestControlPlane;
   /** A fresh marker folder for the current test. */
