@@ -28,7 +28,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-as-'));
   const launches: number[] = [];
   const cp = await startControlPlane({
-    dataDir: dir, port: 0, logLevel: 'silent',
+    dataDir: dir, port: 0, logLevel: 'silent', stopLocalWorkersOnClose: true,
     autoscaler: { providerFor: async (cfg) => timed(new LocalProvider({ logDir: join(dir, 'workers', cfg.name) }), launches) },
   });
   const c = new FlotillaClient(cp.url, cp.adminToken!);
