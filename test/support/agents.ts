@@ -48,7 +48,7 @@ let bundled: string | undefined;
  * The built CLI when it is newer than every source file; else the sources bundled once per test process
  * with esbuild (tsx's own compiler), since loading through tsx costs seconds per agent.
  */
-function agentCommand(): string[] {
+export function cliCommand(): string[] {
   if (existsSync(built) && statSync(built).mtimeMs >= newestMtime(join(root, 'src'))) return [built];
   if (!bundled) {
     // Two levels under the root and inside dist/, like the built CLI: packages and package.json resolve the same.
@@ -68,7 +68,7 @@ function agentCommand(): string[] {
 export function spawnAgent(server: string, token: string, queues: string[], opts: AgentOptions = {}): AgentProc {
   const workerId = opts.workerId ?? `test-agent-${process.pid}-${++seq}`;
   const workDir = mkdtempSync(join(tmpdir(), 'flotilla-agent-'));
-  const args = [...agentCommand(), 'agent', '--server', server, '--queue', queues.join(','),
+  const args = [...cliCommand(), 'agent', '--server', server, '--queue', queues.join(','),
     '--worker-id', workerId, '--work-dir', workDir];
   if (opts.once) args.push('--once');
   if (opts.idleExitS !== undefined) args.push('--idle-exit', String(opts.idleExitS));

@@ -1,10 +1,8 @@
 // Runs the real `flotilla` CLI as a child process (an agent, a server, a one-off command) and keeps
 // its output, so tests can see what a user would see and check what must never appear there.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
-
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { cliCommand } from './agents.js';
 
 export interface FlotillaProcess {
   child: ChildProcess;
@@ -17,7 +15,8 @@ export interface FlotillaProcess {
 }
 
 export function startFlotilla(args: string[], env: NodeJS.ProcessEnv = {}): FlotillaProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  // The built CLI (or a one-off bundle of the sources): loading through tsx costs seconds per process.
+  const child = spawn(process.execPath, [...cliCommand(), ...args], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, CONTAINERS_CONF: process.env.CONTAINERS_CONF, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
