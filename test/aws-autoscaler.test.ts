@@ -55,8 +55,12 @@ for (const dialect of DIALECTS) {
         const ms = live(await machinesOf(ec2(), app));
         return ms.length === 2 && ms;
       });
-      const status = await t.user.request<{ instances: { id: string; providerId: string; state: string }[] }>(
-        'GET', `/api/v1/autoscalers/${app}/status`);
+      // The machine shows in moto a moment before the reconciler records the id RunInstances answered.
+      const status = await waitFor('both records to hold their machine ids', async () => {
+        const s = await t.user.request<{ instances: { id: string; providerId: string; state: string }[] }>(
+          'GET', `/api/v1/autoscalers/${app}/status`);
+        return first.every((m) => s.instances.some((i) => i.providerId === m.id)) && s;
+      });
       for (const m of first) {
         assert.equal(m.tags['flotilla-resource'], 'cpu');
         assert.ok(m.tags['flotilla-control-plane']);
