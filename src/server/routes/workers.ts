@@ -13,9 +13,10 @@ const leaseBody = z.object({ leaseId: z.string().min(1) });
 
 /** An agent token may act only for workers it registered. */
 async function checkOwner(ctx: ServerCtx, auth: TokenInfo, workerId: string) {
-  if (auth.role === 'admin') return;
-  const owner = await ctx.store.workers.tokenOf(workerId);
-  if (owner !== auth.id) throw new ForbiddenError(`worker "${workerId}" was registered with another token`);
+  const worker = await ctx.store.workers.identity(workerId);
+  if (auth.role !== 'admin' && worker?.tokenId !== auth.id)
+    throw new ForbiddenError(`worker "${workerId}" was registered with another token`);
+  return worker;
 }
 
 export const workerRoutes: RouteGroup = (ctx) => {
@@ -53,9 +54,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
     }),
     handler: async ({ params, body, auth, req }) => {
       // The hot path asks the store once: who owns the worker is cached, and the take itself refuses a stopped worker.
-      const worker = await store.workers.identity(params.workerId);
-      if (auth.role !== 'admin' && worker?.tokenId !== auth.id)
-        throw new ForbiddenError(`worker "${params.workerId}" was registered with another token`);
+      const worker = await checkOwner(ctx, auth, params.workerId);
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
       const queues = body.queues ?? worker?.queues ?? [];
