@@ -1,4 +1,5 @@
 // Autoscaler apps (their validated config), the instances they launched, and the decision journal.
+import type { TokenRepo } from './tokens.js';
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, InstanceTable } from './schema.js';
 import type { Events } from './events.js';
@@ -71,7 +72,7 @@ export class AppRepo {
 }
 
 export class InstanceRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo) {}
 
   async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId'>): Promise<void> {
     await this.db.insertInto('instances').values({
@@ -97,7 +98,7 @@ export class InstanceRepo {
   private async revokeTokensOf(id: string): Promise<void> {
     const rec = await this.get(id);
     const scopes = [id, ...(rec?.providerId ? [rec.providerId] : [])];
-    await this.db.deleteFrom('tokens').where('scope', 'in', scopes).execute();
+    await this.tokens.revokeScoped(scopes);
   }
 
   async get(id: string): Promise<InstanceRecord | null> {

@@ -35,7 +35,7 @@ export class Store {
     this.tokens = new TokenRepo(db.kysely);
     this.secrets = new SecretRepo(db.kysely);
     this.apps = new AppRepo(db.kysely, this.events);
-    this.instances = new InstanceRepo(db.kysely);
+    this.instances = new InstanceRepo(db.kysely, this.tokens);
     this.decisions = new DecisionRepo(db.kysely);
   }
 

@@ -48,14 +48,35 @@ export class TokenRepo {
   }
 
   async verify(token: string, now = Date.now()): Promise<TokenInfo | null> {
-    const r = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hashToken(token)).executeTakeFirst();
+    const hash = hashToken(token);
+    const hit = this.verified.get(hash);
+    if (hit && hit.until > now && (hit.info.expiresAt === null || hit.info.expiresAt >= now)) return hit.info;
+    const r = await this.db.selectFrom('tokens').selectAll().where('hash', '=', hash).executeTakeFirst();
     // A spent one-time token (bootstrap, after its exchange) is no longer valid anywhere.
-    if (!r || r.used_at !== null || (r.expires_at !== null && r.expires_at < now)) return null;
-    return { id: r.id, name: r.name, role: r.role as Role, scope: r.scope, expiresAt: r.expires_at, createdAt: r.created_at };
+    if (!r || r.used_at !== null || (r.expires_at !== null && r.expires_at < now)) {
+      this.verified.delete(hash);
+      return null;
+    }
+    const info: TokenInfo = { id: r.id, name: r.name, role: r.role as Role, scope: r.scope, expiresAt: r.expires_at, createdAt: r.created_at };
+    if (this.verified.size >= 10_000) this.verified.clear();
+    this.verified.set(hash, { info, until: now + VERIFY_CACHE_MS });
+    return info;
+  }
+
+  /** Revokes every token scoped to one of `scopes` (an ended machine's agent and bootstrap tokens). */
+  async revokeScoped(scopes: string[]): Promise<void> {
+    const wanted = new Set(scopes);
+    for (const [hash, v] of this.verified) if (v.info.scope !== null && wanted.has(v.info.scope)) this.verified.delete(hash);
+    await this.db.deleteFrom('tokens').where('scope', 'in', scopes).execute();
+  }
+
+  private forget(id: string): void {
+    for (const [hash, v] of this.verified) if (v.info.id === id) this.verified.delete(hash);
   }
 
   /** One-time tokens (bootstrap): the first use wins, any later use fails. */
   async consume(id: string, now = Date.now()): Promise<boolean> {
+    this.forget(id);
     const r = await this.db.updateTable('tokens').set({ used_at: now }).where('id', '=', id)
       .where('used_at', 'is', null).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
@@ -71,7 +92,7 @@ export class TokenRepo {
   }
 
   async revoke(id: string): Promise<boolean> {
-    for (const [hash, v] of this.verified) if (v.info.id === id) this.verified.delete(hash);
+    this.forget(id);
     const r = await this.db.deleteFrom('tokens').where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;
   }
