@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ApiError, FlotillaClient, type AgentSettings, type Dequeued } from '../client/index.js';
+import { ApiError, FlotillaClient, type AgentSettings, type Dequeued, type FinishedReport } from '../client/index.js';
 import type { Execution, Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { LogShipper, type OutputTransform } from './log-shipper.js';
@@ -48,6 +48,8 @@ export function createAgent(o: AgentOptions): Agent {
   let stopping: string | null = null;
   let current: { d: Dequeued; exec?: Execution; shipper: LogShipper } | null = null;
   let settings: AgentSettings = { leaseTtlMs: 30_000, heartbeatMs: 5_000, maxWaitMs: 30_000 };
+  // The end of the last task rides on the next dequeue: one request between two tasks, not two.
+  let ended: FinishedReport | undefined;
 
   let running: Promise<void> | undefined;
   const run = () => (running ??= loop());
@@ -73,13 +75,29 @@ export function createAgent(o: AgentOptions): Agent {
       idleSince = Date.now();
       if (o.once || o.taskId) break;
     }
+    // Not sent with a dequeue (last task, or stopped meanwhile): a report that already arrived is a 409, ignored.
+    const last = ended;
+    if (last) await report(() => client.finish(last.taskId, last.leaseId, last)).catch((e) => log(`task ${last.taskId}: could not report its end: ${(e as Error).message}`));
     await withRetry(() => client.stopWorker(workerId), 5).catch(() => undefined);
   }
 
+  /** Sends `ended` along; it is cleared once the server answered (or found the lease stale). */
   async function nextTask(waitMs: number): Promise<Dequeued | undefined> {
+    const body = { queues: o.queues, taskId: o.taskId, waitMs: Math.floor(waitMs) };
     try {
-      return await withRetry(() => client.dequeue(workerId, { queues: o.queues, taskId: o.taskId, waitMs: Math.floor(waitMs) }, polling.signal),
-        Infinity, () => !!stopping);
+      const finished = ended;
+      if (finished) {
+        try {
+          const d = await withRetry(() => client.dequeue(workerId, { ...body, finished }, polling.signal), Infinity, () => !!stopping);
+          ended = undefined;
+          return d;
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409)) throw e;
+          ended = undefined;
+          log(`task ${finished.taskId}: its end was recorded already, or its lease had run out`);
+        }
+      }
+      return await withRetry(() => client.dequeue(workerId, body, polling.signal), Infinity, () => !!stopping);
     } catch (e) {
       if (stopping) return undefined;
       if ((e as Error).name === 'AbortError') return undefined;
@@ -139,7 +157,7 @@ export function createAgent(o: AgentOptions): Agent {
       const status = aborted ? 'aborted' : res.exitCode === 0 ? 'completed' : 'failed';
       const message = aborted ? 'aborted by user' : res.exitCode === 0 ? undefined
         : res.exitCode !== null ? `exit code ${res.exitCode}` : `killed by signal ${res.signal}`;
-      await report(() => client.finish(task.id, lease.id, { status, exitCode: res.exitCode, message }));
+      ended = { taskId: task.id, leaseId: lease.id, status, exitCode: res.exitCode, message };
       log(`task ${task.id} ${status}${message ? ` (${message})` : ''}`);
     } catch (e) {
       await shipper.flush();

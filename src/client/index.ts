@@ -23,6 +23,8 @@ export class UnreachableError extends Error {
 
 export interface QueueInfo { name: string; createdAt: number; queued: number; running: number }
 export interface Dequeued { task: Task; lease: Lease }
+export interface EndReport { status: 'completed' | 'failed' | 'aborted'; exitCode: number | null; message?: string }
+export interface FinishedReport extends EndReport { taskId: string; leaseId: string }
 export interface LogPage { lines: LogLine[]; next: number; status: string; done: boolean }
 export interface AgentSettings { leaseTtlMs: number; heartbeatMs: number; maxWaitMs: number }
 export interface GlueDecision { id: number; at: number; queue: string | null; kind: string; reason: string; detail: Record<string, unknown> }
@@ -111,14 +113,15 @@ export class FlotillaClient {
   workerSecrets = (workerId: string) => this.request<WorkerSecrets>('GET', `/api/v1/workers/${encodeURIComponent(workerId)}/secrets`);
   register = (w: { id: string; queues: string[]; app?: string; resource?: string; instanceId?: string }) =>
     this.request<{ worker: Worker; settings: AgentSettings }>('POST', '/api/v1/workers', w);
-  dequeue = (workerId: string, body: { queues?: string[]; taskId?: string; waitMs: number }, signal?: AbortSignal) =>
+  /** With `finished`, reports the end of the task the worker held first (a 409 if that lease is stale, and nothing is taken). */
+  dequeue = (workerId: string, body: { queues?: string[]; taskId?: string; waitMs: number; finished?: FinishedReport }, signal?: AbortSignal) =>
     this.request<Dequeued | undefined>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/dequeue`, body, signal);
   stopWorker = (workerId: string) => this.request<void>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/stop`, {});
   heartbeat = (taskId: string, leaseId: string) =>
     this.request<{ abort: boolean; leaseExpiresAt: number }>('POST', `/api/v1/tasks/${taskId}/lease/heartbeat`, { leaseId });
   appendLogs = (taskId: string, leaseId: string, lines: { stream: string; text: string }[]) =>
     this.request<{ accepted: number }>('POST', `/api/v1/tasks/${taskId}/lease/logs`, { leaseId, lines });
-  finish = (taskId: string, leaseId: string, r: { status: 'completed' | 'failed' | 'aborted'; exitCode: number | null; message?: string }) =>
+  finish = (taskId: string, leaseId: string, r: EndReport) =>
     this.request<Task>('POST', `/api/v1/tasks/${taskId}/lease/finish`, { leaseId, ...r });
   release = (taskId: string, leaseId: string, reason: string) =>
     this.request<Task>('POST', `/api/v1/tasks/${taskId}/lease/release`, { leaseId, reason });

@@ -91,6 +91,37 @@ describe('leases', { concurrency: true }, () => {
       assert.equal((await t.user.logs(task.id)).lines.length, 0, 'the stale log lines were not kept');
     });
 
+    test('the end of a task sent with the next dequeue completes it and takes the next; a stale or foreign one takes nothing', async () => {
+      const { t } = s;
+      await t.user.createQueue('chain');
+      const tasks = await t.user.createTasks(['a', 'b', 'c'].map((name) => ({ queue: 'chain', name, command: 'true' })));
+      const agent = new FlotillaClient(t.cp.url, t.agentToken);
+      await agent.register({ id: 'chain-1', queues: ['chain'] });
+      await agent.register({ id: 'chain-2', queues: ['chain'] });
+      const d1 = await agent.dequeue('chain-1', { waitMs: 0 });
+      const d2 = await agent.dequeue('chain-1', {
+        waitMs: 0, finished: { taskId: d1!.task.id, leaseId: d1!.lease.id, status: 'failed', exitCode: 3, message: 'exit code 3' } });
+      assert.deepEqual([d1!.task.id, d2!.task.id], [tasks[0].id, tasks[1].id]);
+      const ended = await t.user.getTask(tasks[0].id);
+      assert.deepEqual([ended.status, ended.exitCode, ended.statusMessage], ['failed', 3, 'exit code 3']);
+
+      // The same report again (a retry whose answer was lost), or one for a task another worker holds: 409, nothing taken.
+      await refused(agent.dequeue('chain-1', { waitMs: 0, finished: { taskId: d1!.task.id, leaseId: d1!.lease.id, status: 'completed', exitCode: 0 } }), 409);
+      await refused(agent.dequeue('chain-2', { waitMs: 0, finished: { taskId: d2!.task.id, leaseId: d2!.lease.id, status: 'completed', exitCode: 0 } }), 409);
+      assert.equal((await t.user.getTask(tasks[2].id)).status, 'queued');
+      assert.equal((await t.user.getTask(tasks[1].id)).status, 'running');
+      assert.equal((await t.user.getTask(tasks[0].id)).status, 'failed');
+
+      // The last task's end with a dequeue on an empty queue: recorded at once, then the long poll answers 204.
+      const d3 = await agent.dequeue('chain-1', { waitMs: 0, finished: { taskId: d2!.task.id, leaseId: d2!.lease.id, status: 'completed', exitCode: 0 } });
+      assert.equal(d3!.task.id, tasks[2].id);
+      const none = await agent.dequeue('chain-1', { waitMs: 50, finished: { taskId: d3!.task.id, leaseId: d3!.lease.id, status: 'completed', exitCode: 0 } });
+      assert.equal(none, undefined);
+      assert.deepEqual((await t.user.listTasks({ queue: 'chain' })).map((x) => x.status).sort(), ['completed', 'completed', 'failed']);
+      const worker = (await t.user.listWorkers()).find((w) => w.id === 'chain-1');
+      assert.equal(worker?.currentTask ?? null, null, 'the worker holds nothing after its last report');
+    });
+
     test('an agent paused past its lease cannot complete the task another agent finished', async () => {
       const { t, marks } = s;
       await t.user.createQueue('paused');

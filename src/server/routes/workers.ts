@@ -6,10 +6,17 @@ import { queueName } from '../../domain/task.js';
 import { waitForEvent } from '../wait.js';
 import { ForbiddenError, GoneError } from '../../store/errors.js';
 import type { TokenInfo } from '../../store/tokens.js';
+import type { FastifyRequest } from 'fastify';
+import type { Lease, Task } from '../../domain/task.js';
 
 const workerParams = z.object({ workerId: z.string().min(1) });
 const taskParams = z.object({ id: z.string().min(1) });
 const leaseBody = z.object({ leaseId: z.string().min(1) });
+const finishReport = leaseBody.extend({
+  status: z.enum(['completed', 'failed', 'aborted']),
+  exitCode: z.number().int().nullable(),
+  message: z.string().max(2000).optional(),
+});
 
 /** An agent token may act only for workers it registered. */
 async function checkOwner(ctx: ServerCtx, auth: TokenInfo, workerId: string) {
@@ -51,38 +58,24 @@ export const workerRoutes: RouteGroup = (ctx) => {
       queues: z.array(queueName).min(1).optional(),
       taskId: z.string().optional(),
       waitMs: z.number().int().min(0).max(60_000).default(20_000),
+      finished: finishReport.extend({ taskId: z.string().min(1) }).optional()
+        .describe('The end of the task this worker held, reported before taking the next (one request instead of two)'),
     }),
     handler: async ({ params, body, auth, req }) => {
       // The hot path asks the store once: who owns the worker is cached, and the take itself refuses a stopped worker.
       const worker = await checkOwner(ctx, auth, params.workerId);
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
+      const f = body.finished;
+      // Only the task this worker holds, under its lease; a stale report is a 409 and nothing is taken.
+      if (f) await store.tasks.finish(f.taskId, f.leaseId, f, Date.now(), params.workerId);
       const queues = body.queues ?? worker?.queues ?? [];
-      const wanted = new Set(queues);
       const take = () => body.taskId
         ? store.tasks.dequeueById(params.workerId, body.taskId, settings.leaseTtlMs)
         : store.tasks.dequeue(params.workerId, queues, settings.leaseTtlMs);
-      const deadline = Date.now() + Math.min(body.waitMs, settings.maxWaitMs);
-      for (;;) {
-        const wake = waitForEvent(store.events, (e) => e.kind === 'enqueue' && (wanted.has(e.queue) || !!body.taskId),
-          Math.max(0, deadline - Date.now()), req.raw, ctx.closing);
-        const got = await take();
-        if (got) {
-          wake.cancel();
-          metrics.observeStart(got.task);
-          return got;
-        }
-        if ((await store.workers.get(params.workerId))?.status === 'stopped') {
-          wake.cancel();
-          throw new GoneError(`worker "${params.workerId}" was stopped (by its autoscaler or at sign-off); register again to serve`);
-        }
-        if (Date.now() >= deadline || req.raw.socket.destroyed || ctx.closing.aborted) {
-          wake.cancel();
-          await store.workers.seen(params.workerId);
-          return undefined;
-        }
-        await wake.promise;
-      }
+      const got = (await take()) ?? await waitAndTake(ctx, params.workerId, queues, body, req, take);
+      if (got) metrics.observeStart(got.task);
+      return got ?? undefined;
     },
   });
   addRoute(app, routes, {
@@ -95,6 +88,37 @@ export const workerRoutes: RouteGroup = (ctx) => {
   });
   leaseRoutes(ctx);
 };
+
+type Dequeued = { task: Task; lease: Lease };
+type Take = () => Promise<Dequeued | null>;
+
+/** The long poll: nothing was queued, so wait for an enqueue on one of the queues (or the deadline) and try again. */
+async function waitAndTake(ctx: ServerCtx, workerId: string, queues: string[],
+  body: { taskId?: string; waitMs: number }, req: FastifyRequest, take: Take): Promise<Dequeued | null> {
+  const { store, settings } = ctx;
+  const wanted = new Set(queues);
+  const deadline = Date.now() + Math.min(body.waitMs, settings.maxWaitMs);
+  for (;;) {
+    // Subscribed before the take, so an enqueue between the two is not missed.
+    const wake = waitForEvent(store.events, (e) => e.kind === 'enqueue' && (wanted.has(e.queue) || !!body.taskId),
+      Math.max(0, deadline - Date.now()), req.raw, ctx.closing);
+    const got = await take();
+    if (got) {
+      wake.cancel();
+      return got;
+    }
+    if ((await store.workers.get(workerId))?.status === 'stopped') {
+      wake.cancel();
+      throw new GoneError(`worker "${workerId}" was stopped (by its autoscaler or at sign-off); register again to serve`);
+    }
+    if (Date.now() >= deadline || req.raw.socket.destroyed || ctx.closing.aborted) {
+      wake.cancel();
+      await store.workers.seen(workerId);
+      return null;
+    }
+    await wake.promise;
+  }
+}
 
 function leaseRoutes(ctx: ServerCtx) {
   const { app, routes, store, settings } = ctx;
@@ -116,11 +140,7 @@ function leaseRoutes(ctx: ServerCtx) {
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/finish', roles: ['agent'], summary: 'Report the end of a task',
     params: taskParams,
-    body: leaseBody.extend({
-      status: z.enum(['completed', 'failed', 'aborted']),
-      exitCode: z.number().int().nullable(),
-      message: z.string().max(2000).optional(),
-    }),
+    body: finishReport,
     // The store marks the worker idle again in the same step.
     handler: async ({ params, body }) => store.tasks.finish(params.id, body.leaseId, body),
   });
