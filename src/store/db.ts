@@ -1,11 +1,12 @@
 // Opens the store: SQLite (embedded default, WAL) or PostgreSQL, and brings its schema up to date.
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type Migration } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_init.js';
+import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -40,7 +41,7 @@ export async function openDb(url: string): Promise<Db> {
     sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
-    const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    const kysely = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(sqlite) });
     db = { kysely, dialect, url, close: () => kysely.destroy() };
   } else {
     const pool = quiet(new pg.Pool({ connectionString: target, max: 4 }));
@@ -66,25 +67,6 @@ export async function openDb(url: string): Promise<Db> {
 function quiet(pool: pg.Pool): pg.Pool {
   pool.on('error', () => undefined);
   return pool;
-}
-
-/**
- * Kysely prepares every query anew, and on SQLite preparing costs more than running the query: keep the
- * prepared statements of the queries seen (their SQL text is stable; values are bound parameters).
- */
-function withStatementCache(db: BetterSqlite3.Database) {
-  const cache = new Map<string, BetterSqlite3.Statement>();
-  return {
-    close: () => db.close(),
-    prepare(sql: string) {
-      const hit = cache.get(sql);
-      if (hit && !hit.busy) return hit; // busy: a stream is still reading it
-      const stmt = db.prepare(sql);
-      if (cache.size >= 500) cache.delete(cache.keys().next().value!);
-      cache.set(sql, stmt);
-      return stmt;
-    },
-  };
 }
 
 async function migrate(db: Db): Promise<void> {
