@@ -23,6 +23,13 @@ export class Metrics {
         for (const q of await store.queues.list()) depth.set({ queue: q.name }, q.queued);
       },
     });
+    const peers: Gauge = new Gauge({
+      name: 'flotilla_peer_replicas', help: 'Other control plane replicas this one hears on PostgreSQL (events go to them)',
+      registers: [this.registry],
+      collect: () => {
+        peers.set(store.events.peerCount());
+      },
+    });
     const byState = new Gauge({
       name: 'flotilla_tasks', help: 'Tasks by queue and state', labelNames: ['queue', 'status'], registers: [this.registry],
       collect: async () => {
