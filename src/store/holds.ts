@@ -39,3 +39,40 @@ export async function updateTaskAndWorker(
       .where('id', '=', r.worker_id).execute();
   return r;
 }
+
+/**
+ * PostgreSQL only: ends the task `done` (if the worker still holds it under that lease) and, in the same
+ * statement, takes the head of `queue` for the worker; the worker's record follows. Undefined when the end
+ * was refused (nothing is taken then). The statement commits durably: it carries the end of a task.
+ */
+export async function finishAndTakeOne(db: Kysely<Database>, a: {
+  workerId: string; queue: string; now: number; lease: { id: string; expiresAt: number };
+  done: { taskId: string; leaseId: string; status: string; exitCode: number | null; message?: string };
+}): Promise<{ finishedQueue: string; taken?: Selectable<TaskTable> } | undefined> {
+  const { workerId, queue, now, lease, done } = a;
+  const r = await sql<Selectable<TaskTable> & { finished_queue: string }>`
+    WITH f AS (
+      UPDATE tasks SET status = ${done.status}, exit_code = ${done.exitCode}, status_message = ${done.message ?? null},
+        ended_at = ${now}, lease_id = NULL, lease_expires_at = NULL
+      WHERE id = ${done.taskId} AND lease_id = ${done.leaseId} AND status = 'running' AND worker_id = ${workerId}
+      RETURNING queue
+    ), t AS (
+      UPDATE tasks SET status = 'running', worker_id = ${workerId}, lease_id = ${lease.id}, lease_expires_at = ${lease.expiresAt},
+        attempts = attempts + 1, started_at = ${now}, status_message = NULL
+      WHERE id = (SELECT id FROM tasks WHERE queue = ${queue} AND status = 'queued'
+                  ORDER BY priority DESC, position ASC LIMIT 1 FOR UPDATE SKIP LOCKED)
+        AND status = 'queued' AND EXISTS (SELECT 1 FROM f)
+        AND NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND stopped_at IS NOT NULL)
+      RETURNING *
+    ), w AS (
+      UPDATE workers SET current_task = (SELECT id FROM t), last_seen = ${now},
+        idle_since = CASE WHEN EXISTS (SELECT 1 FROM t) THEN NULL ELSE ${now}::bigint END
+      WHERE id = ${workerId} AND EXISTS (SELECT 1 FROM f)
+      RETURNING id
+    )
+    SELECT f.queue AS finished_queue, t.* FROM f LEFT JOIN t ON true`.execute(db);
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const { finished_queue, ...taken } = row;
+  return { finishedQueue: finished_queue, taken: taken.id ? taken as Selectable<TaskTable> : undefined };
+}

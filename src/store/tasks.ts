@@ -8,7 +8,7 @@ import type { Events } from './events.js';
 import type { CreateTask, Lease, Task, TaskSpec, TaskStatus } from '../domain/task.js';
 import { CreateTaskSchema } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { updateTaskAndWorker } from './holds.js';
+import { finishAndTakeOne, updateTaskAndWorker } from './holds.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
 // share of a busy queue's CPU.
@@ -167,6 +167,25 @@ export class TaskRepo {
       if (got) return got;
     }
     return null;
+  }
+
+  /**
+   * Ends the task the worker holds (stale lease: 409, nothing taken), then takes the head of its first non-empty
+   * queue. On PostgreSQL the end and the take from the first queue are one statement: one commit, not two.
+   */
+  async finishAndDequeue(workerId: string, done: FinishReport & { taskId: string; leaseId: string }, queues: string[],
+    leaseTtlMs: number, now = Date.now()) {
+    if (this.dialect !== 'postgres' || !queues.length) {
+      await this.finish(done.taskId, done.leaseId, done, now, workerId);
+      return this.dequeue(workerId, queues, leaseTtlMs, now);
+    }
+    const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
+    const r = await finishAndTakeOne(this.db, { workerId, done, queue: queues[0], lease, now });
+    if (!r) throw staleLease(done.taskId);
+    this.events.publish({ kind: 'task', taskId: done.taskId, queue: r.finishedQueue });
+    this.events.publish({ kind: 'worker', workerId });
+    if (r.taken) return { task: toTask(r.taken), lease };
+    return this.dequeue(workerId, queues.slice(1), leaseTtlMs, now);
   }
 
   /** Takes one specific task (a pod's agent runs exactly the task it was made for). */

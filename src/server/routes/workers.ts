@@ -66,14 +66,16 @@ export const workerRoutes: RouteGroup = (ctx) => {
       const worker = await checkOwner(ctx, auth, params.workerId);
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
-      const f = body.finished;
-      // Only the task this worker holds, under its lease; a stale report is a 409 and nothing is taken.
-      if (f) await store.tasks.finish(f.taskId, f.leaseId, f, Date.now(), params.workerId);
       const queues = body.queues ?? worker?.queues ?? [];
       const take = () => body.taskId
         ? store.tasks.dequeueById(params.workerId, body.taskId, settings.leaseTtlMs)
         : store.tasks.dequeue(params.workerId, queues, settings.leaseTtlMs);
-      const got = (await take()) ?? await waitAndTake(ctx, params.workerId, queues, body, req, take);
+      // The end of the task this worker holds comes first (a stale report is a 409, and nothing is taken).
+      const f = body.finished;
+      const first = !f ? take()
+        : body.taskId ? store.tasks.finish(f.taskId, f.leaseId, f, Date.now(), params.workerId).then(take)
+        : store.tasks.finishAndDequeue(params.workerId, f, queues, settings.leaseTtlMs);
+      const got = (await first) ?? await waitAndTake(ctx, params.workerId, queues, body, req, take);
       if (got) metrics.observeStart(got.task);
       return got ?? undefined;
     },
