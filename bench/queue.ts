@@ -142,13 +142,29 @@ async function throughput(s: Server, batch: boolean): Promise<{ perS: number; se
   return { perS, serverCpuMs: ((await s.cpuMs()) - cpu0) / THROUGHPUT_TASKS, machineCpuMs: machine };
 }
 
+/**
+ * The HTTP floor: the same client and server answering GET /healthz (no store, no auth) from as many loops
+ * as the throughput run has callers. One task costs at least two requests (an enqueue, a dequeue).
+ */
+async function httpFloor(s: Server): Promise<number> {
+  const REQUESTS = 8000;
+  let sent = 0;
+  const t0 = performance.now();
+  const loop = async () => {
+    while (sent++ < REQUESTS) await s.admin.request('GET', '/healthz');
+  };
+  await Promise.all(Array.from({ length: AGENTS + PRODUCERS }, loop));
+  return REQUESTS / ((performance.now() - t0) / 1000);
+}
+
 async function benchDialect(dialect: Dialect) {
   const s = await startServer(dialect);
   try {
     const lat = await wakeLatency(s);
     const one = await throughput(s, false);
     const batched = await throughput(s, true);
-    return { dialect, p50: pct(lat, 50), p99: pct(lat, 99), one, batched };
+    const floor = await httpFloor(s);
+    return { dialect, p50: pct(lat, 50), p99: pct(lat, 99), one, batched, floor };
   } finally {
     await s.stop();
   }
@@ -173,6 +189,10 @@ async function main() {
       r.one.machineCpuMs.toFixed(3), r.batched.perS.toFixed(0), r.batched.serverCpuMs.toFixed(3), r.batched.machineCpuMs.toFixed(3)];
     console.log(cells.map((c, i) => c.padStart(head[i].length)).join(' | '));
   }
+  console.log('');
+  for (const r of rows)
+    console.log(`HTTP floor (${r.dialect} server): ${r.floor.toFixed(0)} GET /healthz per second from ${AGENTS + PRODUCERS} loops, ` +
+      `so at most ${(r.floor / 2).toFixed(0)} tasks/s at one enqueue call and one dequeue call per task`);
 }
 
 if (process.argv[2] === 'serve') await serve(process.argv[3], process.argv[4]);

@@ -8,7 +8,7 @@ import type { Events } from './events.js';
 import type { CreateTask, Lease, Task, TaskSpec, TaskStatus } from '../domain/task.js';
 import { CreateTaskSchema } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { finishAndTakeOne, updateTaskAndWorker } from './holds.js';
+import { endTask, finishAndTakeOne, headOf, takeTask } from './holds.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
 // share of a busy queue's CPU.
@@ -69,11 +69,11 @@ export class TaskRepo {
   async create(input: CreateTask, createdBy: string | null, now = Date.now()): Promise<Task> {
     const row = this.newRow(CreateTaskSchema.parse(input), createdBy, now);
     const cols = Object.keys(row) as (keyof typeof row)[];
-    const r = await this.db.insertInto('tasks').columns(cols)
-      .expression((eb) => eb.selectFrom('queues').where('name', '=', row.queue)
-        .select(cols.map((c) => sql`CAST(${row[c]} AS ${sql.raw(COLUMN_TYPES[c])})`.as(c))))
-      .executeTakeFirst();
-    if (Number(r.numInsertedOrUpdatedRows ?? 0) === 0) throw missingQueue(row.queue);
+    // Hand-written like the other hot-path statements (src/store/holds.ts); the CASTs type the bound values.
+    const r = await sql`INSERT INTO tasks (${sql.join(cols.map((c) => sql.ref(c)))})
+      SELECT ${sql.join(cols.map((c) => sql`CAST(${row[c]} AS ${sql.raw(COLUMN_TYPES[c])})`))} FROM queues
+      WHERE name = ${row.queue}`.execute(this.db);
+    if (Number(r.numAffectedRows ?? 0) === 0) throw missingQueue(row.queue);
     this.events.publish({ kind: 'enqueue', queue: row.queue });
     return this.newTask(row);
   }
@@ -190,50 +190,21 @@ export class TaskRepo {
 
   /** Takes one specific task (a pod's agent runs exactly the task it was made for). */
   async dequeueById(workerId: string, taskId: string, leaseTtlMs: number, now = Date.now()) {
-    const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
-    return this.take(workerId, lease, now, (qc) => qc.updateTable('tasks')
-      .set((eb) => this.startSet(eb, workerId, lease, now))
-      .where('id', '=', taskId)
-      .where('status', 'in', ['queued', 'scheduled'])
-      .where(notStopped(workerId))
-      .returningAll());
-  }
-
-  /** Starts a task under a new lease; the worker's record says it holds the task (same statement on PostgreSQL). */
-  private async take(workerId: string, lease: Lease, now: number, update: Parameters<typeof updateTaskAndWorker>[2]) {
-    const r = await updateTaskAndWorker(this.db, this.dialect, update, 'holds', now);
-    if (!r) return null;
-    this.events.publish({ kind: 'worker', workerId });
-    return { task: toTask(r), lease };
-  }
-
-  private startSet(eb: any, workerId: string, lease: Lease, now: number) {
-    return {
-      status: 'running',
-      worker_id: workerId,
-      lease_id: lease.id,
-      lease_expires_at: lease.expiresAt,
-      attempts: eb('attempts', '+', 1),
-      started_at: now,
-      status_message: null,
-    };
-  }
-
-  /** The id of the queue's head (a subquery that locks it on PostgreSQL, so two takers never get the same task). */
-  private headOf(queue: string) {
-    const lock = this.dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
-    return sql<string>`(SELECT id FROM tasks WHERE queue = ${queue} AND status = 'queued'
-      ORDER BY priority DESC, position ASC LIMIT 1 ${lock})`;
+    return this.take(workerId, taskId, 'queued or scheduled', leaseTtlMs, now);
   }
 
   private async dequeueOne(workerId: string, queue: string, leaseTtlMs: number, now: number) {
+    return this.take(workerId, headOf(this.dialect, queue), 'queued', leaseTtlMs, now);
+  }
+
+  /** Starts a task under a new lease; the worker's record says it holds the task (same statement on PostgreSQL). */
+  private async take(workerId: string, which: Parameters<typeof takeTask>[2]['which'],
+    statuses: Parameters<typeof takeTask>[2]['statuses'], leaseTtlMs: number, now: number) {
     const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
-    return this.take(workerId, lease, now, (qc) => qc.updateTable('tasks')
-      .set((eb) => this.startSet(eb, workerId, lease, now))
-      .where('id', '=', this.headOf(queue))
-      .where('status', '=', 'queued')
-      .where(notStopped(workerId))
-      .returningAll());
+    const r = await takeTask(this.db, this.dialect, { workerId, which, statuses, lease, now });
+    if (!r) return null;
+    this.events.publish({ kind: 'worker', workerId });
+    return { task: toTask(r), lease };
   }
 
   /** Extends the lease; tells the agent whether the task was aborted meanwhile. */
@@ -252,21 +223,7 @@ export class TaskRepo {
 
   /** Ends a running task for the holder of its lease; its worker is idle again (same statement on PostgreSQL). */
   async finish(taskId: string, leaseId: string, rep: FinishReport, now = Date.now(), workerId?: string): Promise<Task> {
-    const r = await updateTaskAndWorker(this.db, this.dialect, (qc) => qc
-      .updateTable('tasks')
-      .set({
-        status: rep.status,
-        exit_code: rep.exitCode,
-        status_message: rep.message ?? null,
-        ended_at: now,
-        lease_id: null,
-        lease_expires_at: null,
-      })
-      .where('id', '=', taskId)
-      .where('lease_id', '=', leaseId)
-      .where('status', '=', 'running')
-      .$if(workerId !== undefined, (q) => q.where('worker_id', '=', workerId!))
-      .returningAll(), 'idle', now);
+    const r = await endTask(this.db, this.dialect, { taskId, leaseId, workerId, report: rep, now });
     if (!r) throw staleLease(taskId);
     this.events.publish({ kind: 'task', taskId, queue: r.queue });
     if (r.worker_id) this.events.publish({ kind: 'worker', workerId: r.worker_id });
@@ -375,7 +332,7 @@ export class TaskRepo {
   /** Atomically takes the head of the queue for an outside scheduler: it keeps its place in the queue's order. */
   async scheduleNext(queue: string, message: string): Promise<Task | null> {
     const r = await this.db.updateTable('tasks').set({ status: 'scheduled', status_message: message })
-      .where('id', '=', this.headOf(queue)).where('status', '=', 'queued').returningAll().executeTakeFirst();
+      .where('id', '=', headOf(this.dialect, queue)).where('status', '=', 'queued').returningAll().executeTakeFirst();
     return r ? toTask(r) : null;
   }
 
@@ -403,11 +360,6 @@ const COLUMN_TYPES: Record<string, string> = {
 
 function missingQueue(queue: string) {
   return new NotFoundError(`queue "${queue}" does not exist: create it with "flotilla queue create ${queue}"`);
-}
-
-/** A stopped worker (its autoscaler is taking its machine away) takes nothing: checked in the taking statement. */
-function notStopped(workerId: string) {
-  return sql<boolean>`NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND stopped_at IS NOT NULL)`;
 }
 
 function staleLease(taskId: string) {
