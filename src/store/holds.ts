@@ -32,14 +32,18 @@ export function takeTask(db: Kysely<Database>, dialect: Dialect,
   return withWorker(db, dialect, update, 'holds', now);
 }
 
-/** Ends a running task for the holder of its lease (and, given, only on that worker). */
+/**
+ * Ends a running task for the holder of its lease (and, given, only on that worker). `keepWorker`: the caller
+ * marks the worker itself (it takes the next task at once).
+ */
 export function endTask(db: Kysely<Database>, dialect: Dialect,
-  a: { taskId: string; leaseId: string; workerId?: string; report: EndReport; now: number }) {
+  a: { taskId: string; leaseId: string; workerId?: string; report: EndReport; now: number; keepWorker?: boolean }) {
   const { report, now } = a;
   const onWorker = a.workerId !== undefined ? sql`AND worker_id = ${a.workerId}` : sql``;
   const update = sql<Row>`UPDATE tasks SET status = ${report.status}, exit_code = ${report.exitCode},
     status_message = ${report.message ?? null}, ended_at = ${now}, lease_id = NULL, lease_expires_at = NULL
     WHERE id = ${a.taskId} AND lease_id = ${a.leaseId} AND status = 'running' ${onWorker} RETURNING *`;
+  if (a.keepWorker) return update.execute(db).then((r) => r.rows[0]);
   return withWorker(db, dialect, update, 'idle', now);
 }
 
@@ -62,12 +66,14 @@ async function withWorker(db: Kysely<Database>, dialect: Dialect, update: RawBui
     return r.rows[0];
   }
   const row = (await update.execute(db)).rows[0];
-  if (row?.worker_id) {
-    const held = mark === 'holds' ? row.id : null;
-    await sql`UPDATE workers SET current_task = ${held}, idle_since = ${held ? null : now}, last_seen = ${now}
-      WHERE id = ${row.worker_id}`.execute(db);
-  }
+  if (row?.worker_id) await markWorker(db, row.worker_id, mark === 'holds' ? row.id : null, now);
   return row;
+}
+
+/** The worker's record: the task it holds, or idle since now. */
+export async function markWorker(db: Kysely<Database>, workerId: string, held: string | null, now: number) {
+  await sql`UPDATE workers SET current_task = ${held}, idle_since = ${held ? null : now}, last_seen = ${now}
+    WHERE id = ${workerId}`.execute(db);
 }
 
 /**

@@ -8,7 +8,7 @@ import type { Events } from './events.js';
 import type { CreateTask, Lease, Task, TaskSpec, TaskStatus } from '../domain/task.js';
 import { CreateTaskSchema } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { endTask, finishAndTakeOne, headOf, takeTask } from './holds.js';
+import { endTask, finishAndTakeOne, headOf, markWorker, takeTask } from './holds.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
 // share of a busy queue's CPU.
@@ -175,10 +175,7 @@ export class TaskRepo {
    */
   async finishAndDequeue(workerId: string, done: FinishReport & { taskId: string; leaseId: string }, queues: string[],
     leaseTtlMs: number, now = Date.now()) {
-    if (this.dialect !== 'postgres' || !queues.length) {
-      await this.finish(done.taskId, done.leaseId, done, now, workerId);
-      return this.dequeue(workerId, queues, leaseTtlMs, now);
-    }
+    if (this.dialect !== 'postgres' || !queues.length) return this.finishThenDequeue(workerId, done, queues, leaseTtlMs, now);
     const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
     const r = await finishAndTakeOne(this.db, { workerId, done, queue: queues[0], lease, now });
     if (!r) throw staleLease(done.taskId);
@@ -186,6 +183,20 @@ export class TaskRepo {
     this.events.publish({ kind: 'worker', workerId });
     if (r.taken) return { task: toTask(r.taken), lease };
     return this.dequeue(workerId, queues.slice(1), leaseTtlMs, now);
+  }
+
+  /** SQLite: the end, then the take, in the same group commit; the worker's record is written once. */
+  private async finishThenDequeue(workerId: string, done: FinishReport & { taskId: string; leaseId: string }, queues: string[],
+    leaseTtlMs: number, now: number) {
+    const ended = await endTask(this.db, this.dialect, { taskId: done.taskId, leaseId: done.leaseId, workerId, report: done, now, keepWorker: true });
+    if (!ended) throw staleLease(done.taskId);
+    this.events.publish({ kind: 'task', taskId: ended.id, queue: ended.queue });
+    const got = await this.dequeue(workerId, queues, leaseTtlMs, now);
+    if (!got) {
+      await markWorker(this.db, workerId, null, now);
+      this.events.publish({ kind: 'worker', workerId });
+    }
+    return got;
   }
 
   /** Takes one specific task (a pod's agent runs exactly the task it was made for). */
