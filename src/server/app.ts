@@ -23,6 +23,9 @@ export interface AppOptions {
 export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerCtx } {
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    // Two log lines per request (agents poll and report all the time) only when asked for with --log-level debug;
+    // failures are logged by the error handler below.
+    disableRequestLogging: !(opts.logger as { isLevelEnabled?: (l: string) => boolean } | undefined)?.isLevelEnabled?.('debug'),
     bodyLimit: 16 * 1024 * 1024,
     // Long polls hold requests open; keep-alive connections from agents are reused.
     keepAliveTimeout: 75_000,
