@@ -160,10 +160,13 @@ async function httpFloor(s: Server): Promise<number> {
 async function benchDialect(dialect: Dialect) {
   const s = await startServer(dialect);
   try {
-    const lat = await wakeLatency(s);
-    const one = await throughput(s, false);
-    const batched = await throughput(s, true);
-    const floor = await httpFloor(s);
+    // BENCH_ONLY=one (or batched) runs that throughput phase alone (for a CPU profile of it).
+    const only = process.env.BENCH_ONLY;
+    const none = { perS: NaN, serverCpuMs: NaN, machineCpuMs: NaN };
+    const lat = only ? [NaN] : await wakeLatency(s);
+    const one = !only || only === 'one' ? await throughput(s, false) : none;
+    const batched = !only || only === 'batched' ? await throughput(s, true) : none;
+    const floor = only ? NaN : await httpFloor(s);
     return { dialect, p50: pct(lat, 50), p99: pct(lat, 99), one, batched, floor };
   } finally {
     await s.stop();
