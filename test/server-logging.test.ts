@@ -30,5 +30,6 @@ test('at the default level a request leaves no log line; at debug each one does'
   const info = await serverLog('info');
   assert.match(info, /listening on/);
   assert.doesNotMatch(info, /incoming request|request completed/);
+  assert.doesNotMatch(info, /Deprecation/, 'no warning at start');
   assert.match(await serverLog('debug'), /"url":"\/api\/v1\/queues"/);
 });

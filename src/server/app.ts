@@ -1,5 +1,5 @@
 // The fastify app: auth, error shapes, and every route group.
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Store } from '../store/index.js';
 import type { AnyRoute } from './route.js';
 import { ValidationError } from './route.js';
@@ -25,7 +25,9 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     // Two log lines per request (agents poll and report all the time) only when asked for with --log-level debug;
     // failures are logged by the error handler below.
-    disableRequestLogging: !(opts.logger as { isLevelEnabled?: (l: string) => boolean } | undefined)?.isLevelEnabled?.('debug'),
+    logController: new LogController({
+      disableRequestLogging: !(opts.logger as { isLevelEnabled?: (l: string) => boolean } | undefined)?.isLevelEnabled?.('debug'),
+    }),
     bodyLimit: 16 * 1024 * 1024,
     // Long polls hold requests open; keep-alive connections from agents are reused.
     keepAliveTimeout: 75_000,
