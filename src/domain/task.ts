@@ -41,6 +41,8 @@ export const CreateTaskSchema = TaskSpecSchema.extend({
   path: ['command'],
 });
 export type CreateTask = z.input<typeof CreateTaskSchema>;
+/** A task request that passed CreateTaskSchema (defaults filled in). */
+export type ValidTask = z.output<typeof CreateTaskSchema>;
 
 export interface Task {
   id: string;

@@ -5,8 +5,7 @@ import { randomFillSync } from 'node:crypto';
 import type { Database, TaskTable } from './schema.js';
 import type { Dialect } from './db.js';
 import type { Events } from './events.js';
-import type { CreateTask, Lease, Task, TaskSpec, TaskStatus } from '../domain/task.js';
-import { CreateTaskSchema } from '../domain/task.js';
+import type { Lease, Task, TaskSpec, TaskStatus, ValidTask } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { endTask, finishAndTakeOne, headOf, markWorker, takeTask } from './holds.js';
 
@@ -65,9 +64,9 @@ export class TaskRepo {
     return this.lastPosition;
   }
 
-  /** Enqueues one task; its queue must exist (checked in the inserting statement itself). */
-  async create(input: CreateTask, createdBy: string | null, now = Date.now()): Promise<Task> {
-    const row = this.newRow(CreateTaskSchema.parse(input), createdBy, now);
+  /** Enqueues one task (validated by the API with CreateTaskSchema); its queue must exist (checked in the inserting statement). */
+  async create(input: ValidTask, createdBy: string | null, now = Date.now()): Promise<Task> {
+    const row = this.newRow(input, createdBy, now);
     const cols = Object.keys(row) as (keyof typeof row)[];
     // Hand-written like the other hot-path statements (src/store/holds.ts); the CASTs type the bound values.
     const r = await sql`INSERT INTO tasks (${sql.join(cols.map((c) => sql.ref(c)))})
@@ -79,8 +78,8 @@ export class TaskRepo {
   }
 
   /** Enqueues several tasks in one statement: all of them or, on any error, none. */
-  async createMany(inputs: CreateTask[], createdBy: string | null, now = Date.now()): Promise<Task[]> {
-    const rows = inputs.map((input) => this.newRow(CreateTaskSchema.parse(input), createdBy, now));
+  async createMany(inputs: ValidTask[], createdBy: string | null, now = Date.now()): Promise<Task[]> {
+    const rows = inputs.map((input) => this.newRow(input, createdBy, now));
     const queues = [...new Set(rows.map((r) => r.queue))];
     const known = new Set((await this.db.selectFrom('queues').select('name').where('name', 'in', queues).execute()).map((q) => q.name));
     const missing = queues.find((q) => !known.has(q));
@@ -100,7 +99,7 @@ export class TaskRepo {
       status_message: null, started_at: null, ended_at: null });
   }
 
-  private newRow(t: ReturnType<typeof CreateTaskSchema.parse>, createdBy: string | null, now: number) {
+  private newRow(t: ValidTask, createdBy: string | null, now: number) {
     const { queue, name, priority, maxAttempts, ...spec } = t;
     return {
       id: newId(),
