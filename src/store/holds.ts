@@ -21,30 +21,35 @@ export function headOf(dialect: Dialect, queue: string): RawBuilder<string> {
 const notStopped = (workerId: string) =>
   sql`NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND stopped_at IS NOT NULL)`;
 
-/** Starts the task `which` (the head of a queue, or one id among `statuses`) for the worker under a new lease. */
-export function takeTask(db: Kysely<Database>, dialect: Dialect,
-  a: { workerId: string; which: RawBuilder<string> | string; statuses: 'queued' | 'queued or scheduled'; lease: LeaseGrant; now: number }) {
-  const { workerId, lease, now } = a;
+type Take = { workerId: string; which: RawBuilder<string> | string; statuses: 'queued' | 'queued or scheduled'; lease: LeaseGrant; now: number };
+type End = { taskId: string; leaseId: string; workerId?: string; report: EndReport; now: number };
+
+/** The UPDATE that starts a task under a lease (`also`: more conditions); the one text both takes share. */
+function takeUpdate(a: Take, also = sql``) {
   const status = a.statuses === 'queued' ? sql`status = 'queued'` : sql`status IN ('queued', 'scheduled')`;
-  const update = sql<Row>`UPDATE tasks SET status = 'running', worker_id = ${workerId}, lease_id = ${lease.id},
-    lease_expires_at = ${lease.expiresAt}, attempts = attempts + 1, started_at = ${now}, status_message = NULL
-    WHERE id = ${a.which} AND ${status} AND ${notStopped(workerId)} RETURNING *`;
-  return withWorker(db, dialect, update, 'holds', now);
+  return sql`UPDATE tasks SET status = 'running', worker_id = ${a.workerId}, lease_id = ${a.lease.id},
+    lease_expires_at = ${a.lease.expiresAt}, attempts = attempts + 1, started_at = ${a.now}, status_message = NULL
+    WHERE id = ${a.which} AND ${status} AND ${notStopped(a.workerId)} ${also}`;
 }
 
-/**
- * Ends a running task for the holder of its lease (and, given, only on that worker). `keepWorker`: the caller
- * marks the worker itself (it takes the next task at once).
- */
-export function endTask(db: Kysely<Database>, dialect: Dialect,
-  a: { taskId: string; leaseId: string; workerId?: string; report: EndReport; now: number; keepWorker?: boolean }) {
-  const { report, now } = a;
+/** The UPDATE that ends a running task for the holder of its lease (and, given, only on that worker). */
+function endUpdate(a: End) {
   const onWorker = a.workerId !== undefined ? sql`AND worker_id = ${a.workerId}` : sql``;
-  const update = sql<Row>`UPDATE tasks SET status = ${report.status}, exit_code = ${report.exitCode},
-    status_message = ${report.message ?? null}, ended_at = ${now}, lease_id = NULL, lease_expires_at = NULL
-    WHERE id = ${a.taskId} AND lease_id = ${a.leaseId} AND status = 'running' ${onWorker} RETURNING *`;
+  return sql`UPDATE tasks SET status = ${a.report.status}, exit_code = ${a.report.exitCode},
+    status_message = ${a.report.message ?? null}, ended_at = ${a.now}, lease_id = NULL, lease_expires_at = NULL
+    WHERE id = ${a.taskId} AND lease_id = ${a.leaseId} AND status = 'running' ${onWorker}`;
+}
+
+/** Starts the task `which` (the head of a queue, or one id among `statuses`) for the worker under a new lease. */
+export function takeTask(db: Kysely<Database>, dialect: Dialect, a: Take) {
+  return withWorker(db, dialect, sql<Row>`${takeUpdate(a)} RETURNING *`, 'holds', a.now);
+}
+
+/** Ends a running task. `keepWorker`: the caller marks the worker itself (it takes the next task at once). */
+export function endTask(db: Kysely<Database>, dialect: Dialect, a: End & { keepWorker?: boolean }) {
+  const update = sql<Row>`${endUpdate(a)} RETURNING *`;
   if (a.keepWorker) return update.execute(db).then((r) => r.rows[0]);
-  return withWorker(db, dialect, update, 'idle', now);
+  return withWorker(db, dialect, update, 'idle', a.now);
 }
 
 /**
@@ -86,23 +91,14 @@ export async function finishAndTakeOne(db: Kysely<Database>, a: {
   done: EndReport & { taskId: string; leaseId: string };
 }): Promise<{ finishedQueue: string; taken?: Row } | undefined> {
   const { workerId, queue, now, lease, done } = a;
+  const take: Take = { workerId, which: headOf('postgres', queue), statuses: 'queued', lease, now };
   const r = await sql<Row & { finished_queue: string }>`
-    WITH f AS (
-      UPDATE tasks SET status = ${done.status}, exit_code = ${done.exitCode}, status_message = ${done.message ?? null},
-        ended_at = ${now}, lease_id = NULL, lease_expires_at = NULL
-      WHERE id = ${done.taskId} AND lease_id = ${done.leaseId} AND status = 'running' AND worker_id = ${workerId}
-      RETURNING queue
-    ), t AS (
-      UPDATE tasks SET status = 'running', worker_id = ${workerId}, lease_id = ${lease.id}, lease_expires_at = ${lease.expiresAt},
-        attempts = attempts + 1, started_at = ${now}, status_message = NULL
-      WHERE id = ${headOf('postgres', queue)} AND status = 'queued' AND EXISTS (SELECT 1 FROM f) AND ${notStopped(workerId)}
-      RETURNING *
-    ), w AS (
+    WITH f AS (${endUpdate({ ...done, report: done, workerId, now })} RETURNING queue),
+    t AS (${takeUpdate(take, sql`AND EXISTS (SELECT 1 FROM f)`)} RETURNING *),
+    w AS (
       UPDATE workers SET current_task = (SELECT id FROM t), last_seen = ${now},
         idle_since = CASE WHEN EXISTS (SELECT 1 FROM t) THEN NULL ELSE ${now}::bigint END
-      WHERE id = ${workerId} AND EXISTS (SELECT 1 FROM f)
-      RETURNING id
-    )
+      WHERE id = ${workerId} AND EXISTS (SELECT 1 FROM f) RETURNING id)
     SELECT f.queue AS finished_queue, t.* FROM f LEFT JOIN t ON true`.execute(db);
   const row = r.rows[0];
   if (!row) return undefined;
