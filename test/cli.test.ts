@@ -154,7 +154,9 @@ describe('flotilla CLI', () => {
     child.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
-      const url = await waitFor('up to print its URL', () => /listening on (http:\/\/\S+)/.exec(stderr)?.[1], 15_000);
+      // The banner comes in several writes: wait for its last line before reading it.
+      await waitFor('up to print its banner', () => stderr.includes('Stop it with Ctrl-C.'), 15_000);
+      const url = /listening on (http:\/\/\S+)/.exec(stderr)![1];
       const tokenFile = join(dataDir, 'admin-token');
       assert.equal(statSync(tokenFile).mode & 0o777, 0o600);
       assert.ok(stderr.includes(`export FLOTILLA_TOKEN=$(cat `), stderr);
