@@ -1,84 +1,99 @@
-// The hot path of a queue, in hand-written SQL: a task changes hands, and its worker's record says what the
-// worker holds. Kysely's builder cost ~20 µs per statement to build and compile, a tenth of a busy queue's
-// CPU; these statements run on every task. On PostgreSQL the task and its worker change in one statement
-// (a data-modifying CTE), which saves a round trip; SQLite runs the two back to back in-process.
-import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+// The hot path of a queue, in hand-written SQL (plain text, see hot-sql.ts): a task changes hands, and its
+// worker's record says what the worker holds. These statements run on every task. On PostgreSQL the task and
+// its worker change in one statement (a data-modifying CTE), which saves a round trip; SQLite runs the two
+// back to back in-process.
+import type { Kysely, Selectable } from 'kysely';
 import type { Database, TaskTable } from './schema.js';
 import type { Dialect } from './db.js';
+import { q, raw, run, type Sql } from './hot-sql.js';
 
 type Row = Selectable<TaskTable>;
 export interface LeaseGrant { id: string; expiresAt: number }
 export interface EndReport { status: string; exitCode: number | null; message?: string }
 
+const SKIP_LOCKED = raw('FOR UPDATE SKIP LOCKED');
+const NOTHING = raw('');
+
 /** The head of a queue (locked on PostgreSQL, so two takers never get the same task). */
-export function headOf(dialect: Dialect, queue: string): RawBuilder<string> {
-  const lock = dialect === 'postgres' ? sql`FOR UPDATE SKIP LOCKED` : sql``;
-  return sql<string>`(SELECT id FROM tasks WHERE queue = ${queue} AND status = 'queued'
-    ORDER BY priority DESC, position ASC LIMIT 1 ${lock})`;
+export function headOf(dialect: Dialect, queue: string): Sql {
+  return q`(SELECT id FROM tasks WHERE queue = ${queue} AND status = 'queued'
+    ORDER BY priority DESC, position ASC LIMIT 1 ${dialect === 'postgres' ? SKIP_LOCKED : NOTHING})`;
 }
 
 /** A stopped worker (its autoscaler is taking its machine away) takes nothing: checked in the taking statement. */
 const notStopped = (workerId: string) =>
-  sql`NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND stopped_at IS NOT NULL)`;
+  q`NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND stopped_at IS NOT NULL)`;
 
-type Take = { workerId: string; which: RawBuilder<string> | string; statuses: 'queued' | 'queued or scheduled'; lease: LeaseGrant; now: number };
+type Take = { workerId: string; which: Sql | string; statuses: 'queued' | 'queued or scheduled'; lease: LeaseGrant; now: number };
 type End = { taskId: string; leaseId: string; workerId?: string; report: EndReport; now: number };
 
+const QUEUED = raw(`status = 'queued'`);
+const QUEUED_OR_SCHEDULED = raw(`status IN ('queued', 'scheduled')`);
+
 /** The UPDATE that starts a task under a lease (`also`: more conditions); the one text both takes share. */
-function takeUpdate(a: Take, also = sql``) {
-  const status = a.statuses === 'queued' ? sql`status = 'queued'` : sql`status IN ('queued', 'scheduled')`;
-  return sql`UPDATE tasks SET status = 'running', worker_id = ${a.workerId}, lease_id = ${a.lease.id},
+function takeUpdate(a: Take, also = NOTHING) {
+  const status = a.statuses === 'queued' ? QUEUED : QUEUED_OR_SCHEDULED;
+  return q`UPDATE tasks SET status = 'running', worker_id = ${a.workerId}, lease_id = ${a.lease.id},
     lease_expires_at = ${a.lease.expiresAt}, attempts = attempts + 1, started_at = ${a.now}, status_message = NULL
     WHERE id = ${a.which} AND ${status} AND ${notStopped(a.workerId)} ${also}`;
 }
 
 /** The UPDATE that ends a running task for the holder of its lease (and, given, only on that worker). */
 function endUpdate(a: End) {
-  const onWorker = a.workerId !== undefined ? sql`AND worker_id = ${a.workerId}` : sql``;
-  return sql`UPDATE tasks SET status = ${a.report.status}, exit_code = ${a.report.exitCode},
+  const onWorker = a.workerId !== undefined ? q`AND worker_id = ${a.workerId}` : NOTHING;
+  return q`UPDATE tasks SET status = ${a.report.status}, exit_code = ${a.report.exitCode},
     status_message = ${a.report.message ?? null}, ended_at = ${a.now}, lease_id = NULL, lease_expires_at = NULL
     WHERE id = ${a.taskId} AND lease_id = ${a.leaseId} AND status = 'running' ${onWorker}`;
 }
 
+const first = (r: { rows: Row[] }) => r.rows[0] as Row | undefined;
+
 /** Starts the task `which` (the head of a queue, or one id among `statuses`) for the worker under a new lease. */
 export function takeTask(db: Kysely<Database>, dialect: Dialect, a: Take) {
-  return withWorker(db, dialect, sql<Row>`${takeUpdate(a)} RETURNING *`, 'holds', a.now);
+  return withWorker(db, dialect, q`${takeUpdate(a)} RETURNING *`, 'holds', a.now);
 }
 
 /** Ends a running task. `keepWorker`: the caller marks the worker itself (it takes the next task at once). */
 export function endTask(db: Kysely<Database>, dialect: Dialect, a: End & { keepWorker?: boolean }) {
-  const update = sql<Row>`${endUpdate(a)} RETURNING *`;
-  if (a.keepWorker) return update.execute(db).then((r) => r.rows[0]);
+  const update = q`${endUpdate(a)} RETURNING *`;
+  if (a.keepWorker) return run<Row>(db, dialect, update).then(first);
   return withWorker(db, dialect, update, 'idle', a.now);
 }
+
+/** Hands the head of a queue to an outside scheduler (the Kubernetes glue): it keeps its place in the order. */
+export function scheduleHead(db: Kysely<Database>, dialect: Dialect, queue: string, message: string) {
+  return run<Row>(db, dialect, q`UPDATE tasks SET status = 'scheduled', status_message = ${message}
+    WHERE id = ${headOf(dialect, queue)} AND status = 'queued' RETURNING *`).then(first);
+}
+
+const HOLDS = raw('current_task = t.id, idle_since = NULL');
 
 /**
  * Runs `update` (an UPDATE of one task … RETURNING *) and marks the task's worker (its worker_id after the
  * update) as holding it ('holds') or as idle again ('idle'). Resolves with the updated row, if any.
  */
-async function withWorker(db: Kysely<Database>, dialect: Dialect, update: RawBuilder<Row>, mark: 'holds' | 'idle', now: number) {
+async function withWorker(db: Kysely<Database>, dialect: Dialect, update: Sql, mark: 'holds' | 'idle', now: number) {
   if (dialect === 'postgres') {
     // A take commits without waiting for the disk flush (that wait is most of a dequeue's time). Safe: a take
     // lost in a database crash leaves the task queued; its first agent then meets a stale lease (409) and stops,
     // so the task may start twice but never completes twice. The finish, which commits durably, also makes
     // every earlier take durable (the log is written in order). Enqueues and finishes wait for the flush.
     const commit = mark === 'holds' ? 'off' : 'on';
-    const set = mark === 'holds' ? sql`current_task = t.id, idle_since = NULL` : sql`current_task = NULL, idle_since = ${now}`;
-    const r = await sql<Row>`WITH t AS (${update}),
+    const set = mark === 'holds' ? HOLDS : q`current_task = NULL, idle_since = ${now}`;
+    return first(await run<Row>(db, dialect, q`WITH t AS (${update}),
       c AS (SELECT set_config('synchronous_commit', ${commit}, true) AS sc),
       w AS (UPDATE workers SET ${set}, last_seen = ${now} FROM t WHERE workers.id = t.worker_id RETURNING workers.id)
-      SELECT t.* FROM t, c`.execute(db);
-    return r.rows[0];
+      SELECT t.* FROM t, c`));
   }
-  const row = (await update.execute(db)).rows[0];
-  if (row?.worker_id) await markWorker(db, row.worker_id, mark === 'holds' ? row.id : null, now);
+  const row = first(await run<Row>(db, dialect, update));
+  if (row?.worker_id) await markWorker(db, dialect, row.worker_id, mark === 'holds' ? row.id : null, now);
   return row;
 }
 
 /** The worker's record: the task it holds, or idle since now. */
-export async function markWorker(db: Kysely<Database>, workerId: string, held: string | null, now: number) {
-  await sql`UPDATE workers SET current_task = ${held}, idle_since = ${held ? null : now}, last_seen = ${now}
-    WHERE id = ${workerId}`.execute(db);
+export async function markWorker(db: Kysely<Database>, dialect: Dialect, workerId: string, held: string | null, now: number) {
+  await run(db, dialect, q`UPDATE workers SET current_task = ${held}, idle_since = ${held ? null : now}, last_seen = ${now}
+    WHERE id = ${workerId}`);
 }
 
 /**
@@ -92,14 +107,14 @@ export async function finishAndTakeOne(db: Kysely<Database>, a: {
 }): Promise<{ finishedQueue: string; taken?: Row } | undefined> {
   const { workerId, queue, now, lease, done } = a;
   const take: Take = { workerId, which: headOf('postgres', queue), statuses: 'queued', lease, now };
-  const r = await sql<Row & { finished_queue: string }>`
+  const r = await run<Row & { finished_queue: string }>(db, 'postgres', q`
     WITH f AS (${endUpdate({ ...done, report: done, workerId, now })} RETURNING queue),
-    t AS (${takeUpdate(take, sql`AND EXISTS (SELECT 1 FROM f)`)} RETURNING *),
+    t AS (${takeUpdate(take, raw('AND EXISTS (SELECT 1 FROM f)'))} RETURNING *),
     w AS (
       UPDATE workers SET current_task = (SELECT id FROM t), last_seen = ${now},
         idle_since = CASE WHEN EXISTS (SELECT 1 FROM t) THEN NULL ELSE ${now}::bigint END
       WHERE id = ${workerId} AND EXISTS (SELECT 1 FROM f) RETURNING id)
-    SELECT f.queue AS finished_queue, t.* FROM f LEFT JOIN t ON true`.execute(db);
+    SELECT f.queue AS finished_queue, t.* FROM f LEFT JOIN t ON true`);
   const row = r.rows[0];
   if (!row) return undefined;
   const { finished_queue, ...taken } = row;

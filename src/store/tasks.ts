@@ -1,13 +1,14 @@
 // Tasks, queues order and leases. Every change of a running task checks its lease id, so a stale
 // agent can never complete a task that was handed to another.
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, type Transaction } from 'kysely';
 import { randomFillSync } from 'node:crypto';
 import type { Database, TaskTable } from './schema.js';
 import type { Dialect } from './db.js';
 import type { Events } from './events.js';
 import type { Lease, Task, TaskSpec, TaskStatus, ValidTask } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { endTask, finishAndTakeOne, headOf, markWorker, takeTask } from './holds.js';
+import { endTask, finishAndTakeOne, headOf, markWorker, scheduleHead, takeTask } from './holds.js';
+import { run, Sql } from './hot-sql.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
 // share of a busy queue's CPU.
@@ -67,11 +68,8 @@ export class TaskRepo {
   /** Enqueues one task (validated by the API with CreateTaskSchema); its queue must exist (checked in the inserting statement). */
   async create(input: ValidTask, createdBy: string | null, now = Date.now()): Promise<Task> {
     const row = this.newRow(input, createdBy, now);
-    const cols = Object.keys(row) as (keyof typeof row)[];
     // Hand-written like the other hot-path statements (src/store/holds.ts); the CASTs type the bound values.
-    const r = await sql`INSERT INTO tasks (${sql.join(cols.map((c) => sql.ref(c)))})
-      SELECT ${sql.join(cols.map((c) => sql`CAST(${row[c]} AS ${sql.raw(COLUMN_TYPES[c])})`))} FROM queues
-      WHERE name = ${row.queue}`.execute(this.db);
+    const r = await run(this.db, this.dialect, new Sql(INSERT_TASK, [...INSERT_COLUMNS.map((c) => row[c]), row.queue]));
     if (Number(r.numAffectedRows ?? 0) === 0) throw missingQueue(row.queue);
     this.events.publish({ kind: 'enqueue', queue: row.queue });
     return this.newTask(row);
@@ -192,7 +190,7 @@ export class TaskRepo {
     this.events.publish({ kind: 'task', taskId: ended.id, queue: ended.queue });
     const got = await this.dequeue(workerId, queues, leaseTtlMs, now);
     if (!got) {
-      await markWorker(this.db, workerId, null, now);
+      await markWorker(this.db, this.dialect, workerId, null, now);
       this.events.publish({ kind: 'worker', workerId });
     }
     return got;
@@ -341,8 +339,7 @@ export class TaskRepo {
 
   /** Atomically takes the head of the queue for an outside scheduler: it keeps its place in the queue's order. */
   async scheduleNext(queue: string, message: string): Promise<Task | null> {
-    const r = await this.db.updateTable('tasks').set({ status: 'scheduled', status_message: message })
-      .where('id', '=', headOf(this.dialect, queue)).where('status', '=', 'queued').returningAll().executeTakeFirst();
+    const r = await scheduleHead(this.db, this.dialect, queue, message);
     return r ? toTask(r) : null;
   }
 
@@ -362,11 +359,16 @@ export class TaskRepo {
   }
 }
 
-const COLUMN_TYPES: Record<string, string> = {
+type NewRow = ReturnType<TaskRepo['newRow']>;
+const COLUMN_TYPES: Record<keyof NewRow, string> = {
   id: 'text', queue: 'text', name: 'text', priority: 'integer', position: 'bigint', status: 'text', spec: 'text',
   attempts: 'integer', max_attempts: 'integer', abort_requested: 'integer', log_seq: 'integer', log_bytes: 'bigint',
   created_by: 'text', created_at: 'bigint', queued_at: 'bigint',
 };
+const INSERT_COLUMNS = Object.keys(COLUMN_TYPES) as (keyof NewRow)[];
+/** One enqueue: the row, if its queue exists (checked in the same statement). */
+const INSERT_TASK = `INSERT INTO tasks (${INSERT_COLUMNS.join(', ')})
+  SELECT ${INSERT_COLUMNS.map((c) => `CAST(? AS ${COLUMN_TYPES[c]})`).join(', ')} FROM queues WHERE name = ?`;
 
 function missingQueue(queue: string) {
   return new NotFoundError(`queue "${queue}" does not exist: create it with "flotilla queue create ${queue}"`);

@@ -1,0 +1,49 @@
+// Statements on a busy queue's hot path, as plain text: Kysely's `sql` template builds an operation tree,
+// freezes it and compiles it on every call, which cost more than SQLite took to run the statement. Here a
+// statement is a string and its bound values; only the placeholders differ between the stores.
+import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
+import type { Dialect } from './db.js';
+
+/** A piece of SQL text with the values bound to its `?` placeholders, in order. */
+export class Sql {
+  constructor(readonly text: string, readonly params: readonly unknown[]) {}
+}
+
+/** Like Kysely's `sql`: a Sql value is spliced in as text, any other value is bound as a parameter. */
+export function q(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  let text = strings[0];
+  const params: unknown[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v instanceof Sql) {
+      text += v.text;
+      params.push(...v.params);
+    } else {
+      text += '?';
+      params.push(v);
+    }
+    text += strings[i + 1];
+  }
+  return new Sql(text, params);
+}
+
+/** Text spliced in as is: only ever constants written here, never input. */
+export const raw = (text: string) => new Sql(text, []);
+
+// PostgreSQL numbers its placeholders. The texts are few (they are built from constants), so they are kept.
+const numbered = new Map<string, string>();
+function forPostgres(text: string): string {
+  let out = numbered.get(text);
+  if (out === undefined) {
+    let n = 0;
+    out = text.replace(/\?/g, () => `$${++n}`);
+    if (numbered.size < 1000) numbered.set(text, out);
+  }
+  return out;
+}
+
+/** Runs a statement on the database or in a transaction, without the query builder. */
+export function run<R>(db: Kysely<any>, dialect: Dialect, s: Sql): Promise<QueryResult<R>> {
+  const text = dialect === 'postgres' ? forPostgres(s.text) : s.text;
+  return db.executeQuery<R>(CompiledQuery.raw(text, s.params as unknown[]));
+}
