@@ -56,7 +56,8 @@ export function takeTask(db: Kysely<Database>, dialect: Dialect, a: Take) {
 /** Ends a running task. `keepWorker`: the caller marks the worker itself (it takes the next task at once). */
 export function endTask(db: Kysely<Database>, dialect: Dialect, a: End & { keepWorker?: boolean }) {
   const update = q`${endUpdate(a)} RETURNING *`;
-  if (a.keepWorker) return run<Row>(db, dialect, update).then(first);
+  // The caller then takes the next task and writes the worker's record, which waits for the COMMIT.
+  if (a.keepWorker) return run<Row>(db, dialect, update, { commitLater: true }).then(first);
   return withWorker(db, dialect, update, 'idle', a.now);
 }
 
@@ -85,7 +86,8 @@ async function withWorker(db: Kysely<Database>, dialect: Dialect, update: Sql, m
       w AS (UPDATE workers SET ${set}, last_seen = ${now} FROM t WHERE workers.id = t.worker_id RETURNING workers.id)
       SELECT t.* FROM t, c`));
   }
-  const row = first(await run<Row>(db, dialect, update));
+  // A row changed is always followed by its worker's record, which waits for the COMMIT; no row, nothing to commit.
+  const row = first(await run<Row>(db, dialect, update, { commitLater: true }));
   if (row?.worker_id) await markWorker(db, dialect, row.worker_id, mark === 'holds' ? row.id : null, now);
   return row;
 }

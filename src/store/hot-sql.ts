@@ -3,6 +3,7 @@
 // statement is a string and its bound values; only the placeholders differ between the stores.
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { Dialect } from './db.js';
+import type { CommitLater } from './sqlite-group-commit.js';
 
 /** A piece of SQL text with the values bound to its `?` placeholders, in order. */
 export class Sql {
@@ -42,8 +43,13 @@ function forPostgres(text: string): string {
   return out;
 }
 
-/** Runs a statement on the database or in a transaction, without the query builder. */
-export function run<R>(db: Kysely<any>, dialect: Dialect, s: Sql): Promise<QueryResult<R>> {
+/**
+ * Runs a statement on the database or in a transaction, without the query builder. `commitLater`: on SQLite,
+ * answer before the group's COMMIT, for a caller that always runs another statement after it, without it,
+ * in the same call: that one waits for the COMMIT, which makes both durable (sqlite-group-commit.ts).
+ */
+export function run<R>(db: Kysely<any>, dialect: Dialect, s: Sql, opts: { commitLater?: boolean } = {}): Promise<QueryResult<R>> {
   const text = dialect === 'postgres' ? forPostgres(s.text) : s.text;
-  return db.executeQuery<R>(CompiledQuery.raw(text, s.params as unknown[]));
+  const compiled: CommitLater = CompiledQuery.raw(text, s.params as unknown[]);
+  return db.executeQuery<R>(opts.commitLater ? { ...compiled, commitLater: true } : compiled);
 }

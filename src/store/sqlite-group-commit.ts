@@ -25,6 +25,9 @@ export class GroupCommitSqliteDialect implements Dialect {
   }
 }
 
+/** See hot-sql.ts: a statement answered before its COMMIT, for a caller that then runs one that waits. */
+export type CommitLater = CompiledQuery & { commitLater?: boolean };
+
 interface Waiter {
   resolve(): void;
   reject(e: unknown): void;
@@ -92,7 +95,11 @@ class GroupCommitDriver implements Driver {
       if (!this.db.inTransaction) this.fail(e);
       throw e;
     }
-    if (this.owner !== conn) await this.committed();
+    if (this.owner === conn) return result;
+    // A statement the caller follows with others in the same call (a take, then its worker's record) need not
+    // wait: the last one waits for the COMMIT, which covers them all. One commit wait per call, not one per statement.
+    if ((q as CommitLater).commitLater) this.schedule();
+    else await this.committed();
     return result;
   }
 
