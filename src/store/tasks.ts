@@ -8,7 +8,7 @@ import type { Events } from './events.js';
 import type { Lease, Task, TaskSpec, TaskStatus, ValidTask } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
 import { endTask, finishAndTakeOne, headOf, markWorker, scheduleHead, takeTask } from './holds.js';
-import { run, Sql } from './hot-sql.js';
+import { EnqueueBatch } from './enqueue-batch.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
 // share of a busy queue's CPU.
@@ -23,14 +23,15 @@ export function newId(bytes = 6): string {
   return pool.toString('hex', poolAt - bytes, poolAt);
 }
 
-export function toTask(r: Selectable<TaskTable>): Task {
+/** `spec`: the row's spec as an object, when the caller has it (it just wrote the row). */
+export function toTask(r: Selectable<TaskTable>, spec?: TaskSpec): Task {
   return {
     id: r.id,
     queue: r.queue,
     name: r.name,
     priority: r.priority,
     status: r.status as TaskStatus,
-    spec: JSON.parse(r.spec) as TaskSpec,
+    spec: spec ?? JSON.parse(r.spec) as TaskSpec,
     attempts: r.attempts,
     maxAttempts: r.max_attempts,
     workerId: r.worker_id,
@@ -52,11 +53,14 @@ export interface FinishReport {
 
 export class TaskRepo {
   private lastPosition = 0;
+  private readonly enqueues: EnqueueBatch;
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
     private readonly events: Events,
-  ) {}
+  ) {
+    this.enqueues = new EnqueueBatch(db, dialect);
+  }
 
   /** Later enqueues sort after earlier ones, across replicas too (milliseconds x 1000, then + 1 within a millisecond). */
   private nextPosition(now: number): number {
@@ -67,17 +71,16 @@ export class TaskRepo {
 
   /** Enqueues one task (validated by the API with CreateTaskSchema); its queue must exist (checked in the inserting statement). */
   async create(input: ValidTask, createdBy: string | null, now = Date.now()): Promise<Task> {
-    const row = this.newRow(input, createdBy, now);
-    // Hand-written like the other hot-path statements (src/store/holds.ts); the CASTs type the bound values.
-    const r = await run(this.db, this.dialect, new Sql(INSERT_TASK, [...INSERT_COLUMNS.map((c) => row[c]), row.queue]));
-    if (Number(r.numAffectedRows ?? 0) === 0) throw missingQueue(row.queue);
+    const { row, task } = this.newRow(input, createdBy, now);
+    if (!await this.enqueues.insert(row)) throw missingQueue(row.queue);
     this.events.publish({ kind: 'enqueue', queue: row.queue });
-    return this.newTask(row);
+    return task;
   }
 
   /** Enqueues several tasks in one statement: all of them or, on any error, none. */
   async createMany(inputs: ValidTask[], createdBy: string | null, now = Date.now()): Promise<Task[]> {
-    const rows = inputs.map((input) => this.newRow(input, createdBy, now));
+    const made = inputs.map((input) => this.newRow(input, createdBy, now));
+    const rows = made.map((m) => m.row);
     const queues = [...new Set(rows.map((r) => r.queue))];
     const known = new Set((await this.db.selectFrom('queues').select('name').where('name', 'in', queues).execute()).map((q) => q.name));
     const missing = queues.find((q) => !known.has(q));
@@ -89,17 +92,12 @@ export class TaskRepo {
       for (let i = 0; i < rows.length; i += CHUNK) await tx.insertInto('tasks').values(rows.slice(i, i + CHUNK)).execute();
     });
     for (const queue of queues) this.events.publish({ kind: 'enqueue', queue });
-    return rows.map((row) => this.newTask(row));
-  }
-
-  private newTask(row: ReturnType<TaskRepo['newRow']>): Task {
-    return toTask({ ...row, worker_id: null, lease_id: null, lease_expires_at: null, exit_code: null,
-      status_message: null, started_at: null, ended_at: null });
+    return made.map((m) => m.task);
   }
 
   private newRow(t: ValidTask, createdBy: string | null, now: number) {
     const { queue, name, priority, maxAttempts, ...spec } = t;
-    return {
+    const row = {
       id: newId(),
       queue,
       name: name ?? (spec.command ?? spec.git?.entryPoint ?? 'task').slice(0, 80),
@@ -115,7 +113,9 @@ export class TaskRepo {
       created_by: createdBy,
       created_at: now,
       queued_at: now,
+      worker_id: null, lease_id: null, lease_expires_at: null, exit_code: null, status_message: null, started_at: null, ended_at: null,
     };
+    return { row, task: toTask(row, spec) };
   }
 
   async get(id: string): Promise<Task> {
@@ -133,7 +133,7 @@ export class TaskRepo {
       ? q.orderBy('priority', 'desc').orderBy('position', 'asc')
       : q.orderBy('created_at', 'desc').orderBy('id');
     const rows = await q.limit(f.limit ?? 100).offset(f.offset ?? 0).execute();
-    return rows.map(toTask);
+    return rows.map((r) => toTask(r));
   }
 
   async countByQueueAndStatus(): Promise<{ queue: string; status: string; n: number }[]> {
@@ -187,12 +187,13 @@ export class TaskRepo {
     leaseTtlMs: number, now: number) {
     const ended = await endTask(this.db, this.dialect, { taskId: done.taskId, leaseId: done.leaseId, workerId, report: done, now, keepWorker: true });
     if (!ended) throw staleLease(done.taskId);
-    this.events.publish({ kind: 'task', taskId: ended.id, queue: ended.queue });
+    // The end is not yet committed (see endTask): the worker's record, written last either way, waits for that.
     const got = await this.dequeue(workerId, queues, leaseTtlMs, now);
     if (!got) {
       await markWorker(this.db, this.dialect, workerId, null, now);
       this.events.publish({ kind: 'worker', workerId });
     }
+    this.events.publish({ kind: 'task', taskId: ended.id, queue: ended.queue });
     return got;
   }
 
@@ -359,16 +360,6 @@ export class TaskRepo {
   }
 }
 
-type NewRow = ReturnType<TaskRepo['newRow']>;
-const COLUMN_TYPES: Record<keyof NewRow, string> = {
-  id: 'text', queue: 'text', name: 'text', priority: 'integer', position: 'bigint', status: 'text', spec: 'text',
-  attempts: 'integer', max_attempts: 'integer', abort_requested: 'integer', log_seq: 'integer', log_bytes: 'bigint',
-  created_by: 'text', created_at: 'bigint', queued_at: 'bigint',
-};
-const INSERT_COLUMNS = Object.keys(COLUMN_TYPES) as (keyof NewRow)[];
-/** One enqueue: the row, if its queue exists (checked in the same statement). */
-const INSERT_TASK = `INSERT INTO tasks (${INSERT_COLUMNS.join(', ')})
-  SELECT ${INSERT_COLUMNS.map((c) => `CAST(? AS ${COLUMN_TYPES[c]})`).join(', ')} FROM queues WHERE name = ?`;
 
 function missingQueue(queue: string) {
   return new NotFoundError(`queue "${queue}" does not exist: create it with "flotilla queue create ${queue}"`);
