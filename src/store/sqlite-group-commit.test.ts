@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, sql } from 'kysely';
-import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
+import { CompiledQuery, Kysely, sql } from 'kysely';
+import { GroupCommitSqliteDialect, type CommitLater } from './sqlite-group-commit.js';
 
 interface Db { items: { id: number; name: string } }
 
@@ -89,6 +89,19 @@ test('a rolled-back transaction undoes only itself; another caller waits for it 
       await trx.insertInto('items').values({ id: 3, name: 'kept' }).execute();
     });
     assert.deepEqual(t.committed(), [2, 3]);
+  } finally {
+    await t.close();
+  }
+});
+
+test('a statement marked commitLater answers at once; the next one of its caller answers once both are committed', async () => {
+  const t = await open();
+  try {
+    const later = CompiledQuery.raw('INSERT INTO items (id, name) VALUES (1, \'taken\')');
+    await t.db.executeQuery({ ...later, commitLater: true } as CommitLater);
+    assert.deepEqual(t.committed(), [], 'answered before its COMMIT');
+    await t.db.insertInto('items').values({ id: 2, name: 'its worker' }).execute();
+    assert.deepEqual(t.committed(), [1, 2], 'the waiting statement is answered after the COMMIT that covers both');
   } finally {
     await t.close();
   }
