@@ -53,12 +53,18 @@ export function takeTask(db: Kysely<Database>, dialect: Dialect, a: Take) {
   return withWorker(db, dialect, q`${takeUpdate(a)} RETURNING *`, 'holds', a.now);
 }
 
-/** Ends a running task. `keepWorker`: the caller marks the worker itself (it takes the next task at once). */
-export function endTask(db: Kysely<Database>, dialect: Dialect, a: End & { keepWorker?: boolean }) {
-  const update = q`${endUpdate(a)} RETURNING *`;
-  // The caller then takes the next task and writes the worker's record, which waits for the COMMIT.
-  if (a.keepWorker) return run<Row>(db, dialect, update, { commitLater: true }).then(first);
-  return withWorker(db, dialect, update, 'idle', a.now);
+/** Ends a running task; its worker is idle again. */
+export function endTask(db: Kysely<Database>, dialect: Dialect, a: End) {
+  return withWorker(db, dialect, q`${endUpdate(a)} RETURNING *`, 'idle', a.now);
+}
+
+/**
+ * Ends a running task whose worker takes the next one at once: the caller then takes and writes the worker's
+ * record, which waits for the COMMIT that covers this too.
+ */
+export async function endBeforeTake(db: Kysely<Database>, dialect: Dialect, a: End) {
+  const r = await run<{ id: string; queue: string }>(db, dialect, q`${endUpdate(a)} RETURNING id, queue`, { commitLater: true });
+  return r.rows[0];
 }
 
 /** Hands the head of a queue to an outside scheduler (the Kubernetes glue): it keeps its place in the order. */

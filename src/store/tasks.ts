@@ -7,7 +7,7 @@ import type { Dialect } from './db.js';
 import type { Events } from './events.js';
 import type { Lease, Task, TaskSpec, TaskStatus, ValidTask } from '../domain/task.js';
 import { ConflictError, NotFoundError } from './errors.js';
-import { endTask, finishAndTakeOne, headOf, markWorker, scheduleHead, takeTask } from './holds.js';
+import { endBeforeTake, endTask, finishAndTakeOne, headOf, markWorker, scheduleHead, takeTask } from './holds.js';
 import { EnqueueBatch } from './enqueue-batch.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
@@ -185,9 +185,9 @@ export class TaskRepo {
   /** SQLite: the end, then the take, in the same group commit; the worker's record is written once. */
   private async finishThenDequeue(workerId: string, done: FinishReport & { taskId: string; leaseId: string }, queues: string[],
     leaseTtlMs: number, now: number) {
-    const ended = await endTask(this.db, this.dialect, { taskId: done.taskId, leaseId: done.leaseId, workerId, report: done, now, keepWorker: true });
+    const ended = await endBeforeTake(this.db, this.dialect, { taskId: done.taskId, leaseId: done.leaseId, workerId, report: done, now });
     if (!ended) throw staleLease(done.taskId);
-    // The end is not yet committed (see endTask): the worker's record, written last either way, waits for that.
+    // The end is not yet committed (see endBeforeTake): the worker's record, written last either way, waits for that.
     const got = await this.dequeue(workerId, queues, leaseTtlMs, now);
     if (!got) {
       await markWorker(this.db, this.dialect, workerId, null, now);
