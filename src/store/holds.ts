@@ -109,22 +109,29 @@ export async function markWorker(db: Kysely<Database>, dialect: Dialect, workerI
  * statement, takes the head of `queue` for the worker; the worker's record follows. Undefined when the end
  * was refused (nothing is taken then). The statement commits durably: it carries the end of a task.
  */
-export async function finishAndTakeOne(db: Kysely<Database>, a: {
+export async function finishAndTakeOne(db: Kysely<Database>, a: FinishAndTake): Promise<{ finishedQueue: string; taken?: Row } | undefined> {
+  const r = await run<Row & { finished_queue: string }>(db, 'postgres', finishAndTakeSql(a));
+  const row = r.rows[0];
+  if (!row) return undefined;
+  const { finished_queue, ...taken } = row;
+  return { finishedQueue: finished_queue, taken: taken.id ? taken as Row : undefined };
+}
+
+type FinishAndTake = {
   workerId: string; queue: string; now: number; lease: LeaseGrant;
   done: EndReport & { taskId: string; leaseId: string };
-}): Promise<{ finishedQueue: string; taken?: Row } | undefined> {
+};
+
+/** The statement of finishAndTakeOne (its test reads the plan PostgreSQL makes of it). */
+export function finishAndTakeSql(a: FinishAndTake): Sql {
   const { workerId, queue, now, lease, done } = a;
   const take: Take = { workerId, which: headOf('postgres', queue), statuses: 'queued', lease, now };
-  const r = await run<Row & { finished_queue: string }>(db, 'postgres', q`
+  return q`
     WITH f AS (${endUpdate({ ...done, report: done, workerId, now })} RETURNING queue),
     t AS (${takeUpdate(take, raw('AND EXISTS (SELECT 1 FROM f)'))} RETURNING *),
     w AS (
       UPDATE workers SET current_task = (SELECT id FROM t), last_seen = ${now},
         idle_since = CASE WHEN EXISTS (SELECT 1 FROM t) THEN NULL ELSE ${now}::bigint END
       WHERE id = ${workerId} AND EXISTS (SELECT 1 FROM f) RETURNING id)
-    SELECT f.queue AS finished_queue, t.* FROM f LEFT JOIN t ON true`);
-  const row = r.rows[0];
-  if (!row) return undefined;
-  const { finished_queue, ...taken } = row;
-  return { finishedQueue: finished_queue, taken: taken.id ? taken as Row : undefined };
+    SELECT f.queue AS finished_queue, t.* FROM f LEFT JOIN t ON true`;
 }

@@ -33,7 +33,7 @@ export const raw = (text: string) => new Sql(text, []);
 
 // PostgreSQL numbers its placeholders. The texts are few (they are built from constants), so they are kept.
 const numbered = new Map<string, string>();
-function forPostgres(text: string): string {
+export function forPostgres(text: string): string {
   let out = numbered.get(text);
   if (out === undefined) {
     let n = 0;
