@@ -9,6 +9,7 @@ import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_running_index.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { runDirectly } from './hot-sql.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -46,7 +47,9 @@ export async function openDb(url: string): Promise<Db> {
     sqlite.pragma('busy_timeout = 5000');
     const checkpointer = target === ':memory:' ? undefined : startCheckpointer(target);
     if (checkpointer) sqlite.pragma('wal_autocheckpoint = 20000');
-    const kysely = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(sqlite) });
+    const groupCommit = new GroupCommitSqliteDialect(sqlite);
+    const kysely = new Kysely<Database>({ dialect: groupCommit });
+    runDirectly(kysely, groupCommit.direct());
     db = {
       kysely, dialect, url,
       close: async () => {
@@ -56,8 +59,16 @@ export async function openDb(url: string): Promise<Db> {
     };
   } else {
     const pool = quiet(new pg.Pool({ connectionString: target, max: 4 }));
-    const kysely = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: preparing(quiet(new pg.Pool({ connectionString: target, max: 10 }))) }),
+    const queries = preparing(quiet(new pg.Pool({ connectionString: target, max: 10 })));
+    const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: queries }) });
+    runDirectly(kysely, async (text, params) => {
+      const client = await queries.connect();
+      try {
+        const r = await client.query(text, params as unknown[]);
+        return { rows: r.rows, numAffectedRows: r.rowCount === null ? undefined : BigInt(r.rowCount) };
+      } finally {
+        client.release();
+      }
     });
     db = {
       kysely,

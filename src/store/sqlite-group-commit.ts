@@ -4,15 +4,24 @@
 // only after the COMMIT that made it durable (or rejects if that COMMIT failed). Durability is what it was
 // with one commit per statement (WAL, synchronous = NORMAL).
 import BetterSqlite3 from 'better-sqlite3';
+import type { Direct } from './hot-sql.js';
 import {
   CompiledQuery, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
   type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult,
 } from 'kysely';
 
 export class GroupCommitSqliteDialect implements Dialect {
+  private driver?: GroupCommitDriver;
   constructor(private readonly db: BetterSqlite3.Database) {}
   createDriver(): Driver {
-    return new GroupCommitDriver(this.db);
+    return (this.driver = new GroupCommitDriver(this.db));
+  }
+
+  /** Runs a statement outside any transaction, as a query through Kysely would (see hot-sql.ts). */
+  direct(): Direct {
+    const conn = new Connection(this.driver!);
+    return (text, params, commitLater) =>
+      this.driver!.execute(conn, { sql: text, parameters: params, commitLater } as unknown as CompiledQuery);
   }
   createQueryCompiler() {
     return new SqliteQueryCompiler();
