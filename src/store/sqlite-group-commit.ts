@@ -21,7 +21,7 @@ export class GroupCommitSqliteDialect implements Dialect {
   direct(): Direct {
     const conn = new Connection(this.driver!);
     return (text, params, commitLater) =>
-      this.driver!.execute(conn, { sql: text, parameters: params, commitLater } as unknown as CompiledQuery);
+      this.driver!.execute(conn, text, params as unknown[], commitLater);
   }
   createQueryCompiler() {
     return new SqliteQueryCompiler();
@@ -89,16 +89,16 @@ class GroupCommitDriver implements Driver {
   }
 
   /** Runs one statement; resolves once it is committed (at once inside an explicit transaction). */
-  async execute(conn: Connection, q: CompiledQuery): Promise<QueryResult<unknown>> {
+  async execute(conn: Connection, text: string, params: unknown[], commitLater = false): Promise<QueryResult<unknown>> {
     // Checked and run with no await between: another caller's transaction cannot start in the gap.
     while (this.owner && this.owner !== conn) await this.ownerDone;
-    const stmt = this.prepare(q.sql);
+    const stmt = this.prepare(text);
     // A read outside any pending writes sees only committed data: nothing to wait for.
-    if (stmt.readonly && !this.db.inTransaction) return { rows: stmt.all(q.parameters as unknown[]) };
+    if (stmt.readonly && !this.db.inTransaction) return { rows: stmt.all(params) };
     this.open();
     let result: QueryResult<unknown>;
     try {
-      result = run(stmt, q.parameters as unknown[]);
+      result = run(stmt, params);
     } catch (e) {
       // Some errors (disk full, I/O) roll back the whole transaction: the group's statements are lost too.
       if (!this.db.inTransaction) this.fail(e);
@@ -107,7 +107,7 @@ class GroupCommitDriver implements Driver {
     if (this.owner === conn) return result;
     // A statement the caller follows with others in the same call (a take, then its worker's record) need not
     // wait: the last one waits for the COMMIT, which covers them all. One commit wait per call, not one per statement.
-    if ((q as CommitLater).commitLater) this.schedule();
+    if (commitLater) this.schedule();
     else await this.committed();
     return result;
   }
@@ -174,7 +174,7 @@ class Connection implements DatabaseConnection {
   constructor(private readonly driver: GroupCommitDriver) {}
 
   executeQuery<R>(q: CompiledQuery): Promise<QueryResult<R>> {
-    return this.driver.execute(this, q) as Promise<QueryResult<R>>;
+    return this.driver.execute(this, q.sql, q.parameters as unknown[], (q as CommitLater).commitLater) as Promise<QueryResult<R>>;
   }
 
   async *streamQuery<R>(q: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
