@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Store } from '../store/index.js';
 import type { AnyRoute } from './route.js';
 import { ValidationError } from './route.js';
+import { ConflictError, ForbiddenError, GoneError, NotFoundError } from '../domain/errors.js';
 import type { RouteGroup, ServerCtx, ServerSettings } from './context.js';
 import { installAuth } from './auth.js';
 import { Metrics } from './metrics.js';
@@ -43,7 +44,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
   app.addHook('preClose', async () => closing.abort());
   installAuth(app, opts.store);
   app.setErrorHandler((err: any, req, reply) => {
-    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    const status = statusOf(err);
     if (status >= 500) req.log.error({ err, reqId: req.id, method: req.method, url: req.url }, 'request failed');
     const body: Record<string, unknown> = { error: status >= 500 ? 'internal error; see the server log' : err.message };
     if (err instanceof ValidationError) body.issues = err.issues;
@@ -57,4 +58,13 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
   });
   for (const group of [queueRoutes, taskRoutes, workerRoutes, tokenRoutes, ...(opts.extraRoutes ?? [])]) group(ctx);
   return { app, ctx };
+}
+
+/** Domain errors carry no HTTP: their status is decided here, once. */
+function statusOf(err: any): number {
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  if (err instanceof ForbiddenError) return 403;
+  if (err instanceof GoneError) return 410;
+  return typeof err.statusCode === 'number' ? err.statusCode : 500;
 }

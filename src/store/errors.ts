@@ -1,13 +1,2 @@
-// Errors the API turns into HTTP statuses.
-export class NotFoundError extends Error {
-  readonly statusCode = 404;
-}
-export class ConflictError extends Error {
-  readonly statusCode = 409;
-}
-export class ForbiddenError extends Error {
-  readonly statusCode = 403;
-}
-export class GoneError extends Error {
-  readonly statusCode = 410;
-}
+// The store's errors are the domain's; kept here so existing imports resolve while callers move to domain/errors.
+export { NotFoundError, ConflictError, ForbiddenError, GoneError } from '../domain/errors.js';
