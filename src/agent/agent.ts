@@ -151,9 +151,11 @@ export function createAgent(o: AgentOptions): Agent {
       });
       current.exec = exec;
       const res = await exec.done;
+      // Stopping: handBack flushes for at most the grace period (the control plane may be down, and a full
+      // flush retries for up to ~100 s before the agent could exit).
+      if (stopping && !aborted && !leaseLost) return await handBack(d, shipper);
       await shipper.flush();
       if (leaseLost) return;
-      if (stopping && !aborted) return await handBack(d, shipper);
       const status = aborted ? 'aborted' : res.exitCode === 0 ? 'completed' : 'failed';
       const message = aborted ? 'aborted by user' : res.exitCode === 0 ? undefined
         : res.exitCode !== null ? `exit code ${res.exitCode}` : `killed by signal ${res.signal}`;
@@ -175,9 +177,12 @@ export function createAgent(o: AgentOptions): Agent {
    * reached, the lease runs out and the task goes back to its queue anyway; retrying forever hung the agent.
    */
   async function handBack(d: Dequeued, shipper: LogShipper) {
-    await Promise.race([shipper.flush(), sleep(graceMs)]);
+    // One deadline for the whole hand-back: log flush and release share the grace period.
+    const deadline = Date.now() + graceMs;
+    await Promise.race([shipper.flush(), sleep(graceMs / 2)]);
     try {
-      await report(() => client.release(d.task.id, d.lease.id, `agent ${workerId} stopped: ${stopping}`), 6);
+      await report(() => client.release(d.task.id, d.lease.id, `agent ${workerId} stopped: ${stopping}`), 6,
+        () => Date.now() >= deadline);
       log(`task ${d.task.id} handed back to its queue`);
     } catch (e) {
       log(`task ${d.task.id}: could not hand it back (${(e as Error).message}); it returns to its queue when its lease runs out`);
@@ -185,9 +190,9 @@ export function createAgent(o: AgentOptions): Agent {
   }
 
   /** A 409 means the lease is gone (the task was recovered elsewhere): nothing more to report. */
-  async function report(fn: () => Promise<unknown>, tries = Infinity) {
+  async function report(fn: () => Promise<unknown>, tries = Infinity, giveUp?: () => boolean) {
     try {
-      await withRetry(fn, tries);
+      await withRetry(fn, tries, giveUp);
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 409)) throw e;
     }
