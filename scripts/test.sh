@@ -4,6 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# --fast (npm run test:fast): the tests under src/ only (unit, store on both databases, policy, simulator).
+# They need PostgreSQL but no build, no podman and no moto; for day-to-day work.
+if [ "${1:-}" = "--fast" ]; then
+  shift
+  mapfile -t files < <(find src -name '*.test.ts' | sort)
+  echo "test: running ${#files[@]} fast test files (src/)" >&2
+  exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-timeout=120000 "${files[@]}"
+fi
+
 echo "test: building" >&2
 npx tsc -p tsconfig.json
 
