@@ -10,6 +10,7 @@ import { AppConfigSchema, type AppConfigInput } from '../../src/domain/autoscale
 import { CreateTaskSchema } from '../../src/domain/task.js';
 import { ManualClock } from '../../src/domain/clock.js';
 import { InvalidTransitionError } from '../../src/domain/errors.js';
+import { whyTask } from '../../src/autoscaler/why.js';
 import { createTestDb, DIALECTS, type TestDb } from '../support/stores.js';
 
 function app(name: string, over: Partial<AppConfigInput> = {}) {
@@ -116,6 +117,32 @@ for (const dialect of DIALECTS) {
       const rows = await journal('never');
       assert.deepEqual(rows.filter((d) => d.kind === 'boot-timeout').map((d) => d.reason.replace(/^\S+: /, '')),
         ['worker did not register within the boot timeout of 60 s']);
+    });
+
+    test('task why evaluates the plan now: the $/h cap with its figures, not the first resource at its max', async () => {
+      const cfg = app('capped', {
+        resources: [{ name: 'small', instanceType: 't3.small', pricePerHour: 1.5, maxInstances: 2 }],
+        queues: { 'capped-q': ['small'] }, budget: { maxPerHour: 3 },
+      });
+      await store.apps.put(cfg);
+      await enqueue('capped-q', 3);
+      const clock = new ManualClock(Date.now());
+      await reconciler(cfg, countingProvider().provider, clock).pass();
+      const waiting = (await store.tasks.list({ queue: 'capped-q', status: 'queued' }))[0]!;
+      const why = await whyTask(store, waiting.id, clock.now());
+      assert.equal(why.why, '$/h cap: 2 × $1.50 running = $3.00 of $3.00; small at its max of 2');
+    });
+
+    test('task why: a running or ended task says so in one line; a queue no app serves says that', async () => {
+      await enqueue('capped-q', 0);
+      const w = await store.workers.register({ id: 'why-w', queues: ['capped-q'], tokenId: null });
+      const taken = await store.tasks.dequeue(w.id, ['capped-q'], 60_000);
+      const running = await whyTask(store, taken!.task.id);
+      assert.match(running.why, /^the task is running on worker why-w since \S+; it does not wait$/);
+      assert.deepEqual(running.decisions, []);
+      await enqueue('nobody-q', 1);
+      const orphan = (await store.tasks.list({ queue: 'nobody-q' }))[0]!;
+      assert.equal((await whyTask(store, orphan.id)).why, 'no autoscaler app serves queue "nobody-q"; it waits for an agent on that queue');
     });
 
     test('the lifecycle refuses a move the table forbids, and a move that lost a race, naming both states', async () => {
