@@ -17,7 +17,7 @@ async function launched(t: TestControlPlane, id: string, providerId: string | nu
   const { store } = t.cp;
   await store.instances.create({ id, app: 'a', resource: 'cpu', state: 'requested', launchedAt: Date.now(),
     offering: { instanceType: 't3.micro', market: 'on-demand' }, pricePerHour: 0.01 });
-  await store.instances.update(id, { state, ...(providerId ? { providerId } : {}) });
+  await store.instances.move(id, 'requested', state, providerId ? { providerId } : {});
   return (await store.tokens.create(`bootstrap ${id}`, 'bootstrap', { scope: id, ttlMs: 60_000 })).token;
 }
 

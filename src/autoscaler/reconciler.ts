@@ -6,6 +6,9 @@ import type { Worker } from '../domain/task.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { plan, type Action, type CapacityFailure } from '../domain/autoscaler/policy.js';
 import { describeOffering } from '../domain/autoscaler/offerings.js';
+import type { DecisionKind } from '../domain/autoscaler/lifecycle.js';
+import { InvalidTransitionError } from '../domain/errors.js';
+import { reconcile, MAX_PASSES, type LaunchAction, type LaunchOutcome, type TerminateAction } from '../services/act-loop.js';
 import { CapacityError, type ComputeProvider } from './providers/types.js';
 import { buildSnapshot, indexWorkers, workerOf } from './snapshot.js';
 import { syncWithProvider } from './sync.js';
@@ -24,7 +27,10 @@ export interface ReconcilerOptions extends LaunchContext {
   minGapMs?: number;
 }
 
-const MAX_REPLANS = 8;
+const TERMINATE_KIND: Record<TerminateAction['reason'], DecisionKind> = {
+  'idle': 'terminate', 'budget-reclaim': 'terminate', 'boot-timeout': 'boot-timeout',
+  'worker-exited': 'worker-exited', 'worker-lost': 'worker-lost',
+};
 
 export class Reconciler {
   private failures: CapacityFailure[] = [];
@@ -34,6 +40,8 @@ export class Reconciler {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** What the last plan saw, for acting on its terminations. */
+  private seen: { records: Map<string, InstanceRecord>; workers: Map<string, Worker> } = { records: new Map(), workers: new Map() };
 
   constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {}
 
@@ -75,11 +83,14 @@ export class Reconciler {
       });
       this.lastList = this.now();
     }
-    for (let i = 0; i < MAX_REPLANS; i++) if (!(await this.planAndAct())) break;
+    await reconcile(() => this.planNow(), {
+      launch: (a) => this.launch(a),
+      terminate: (a) => this.terminate(a),
+    }, MAX_PASSES);
   }
 
-  /** Returns true when a capacity error asks for another plan right away (the fallback). */
-  private async planAndAct(): Promise<boolean> {
+  /** Reads the store, asks the policy, and journals why tasks wait. */
+  private async planNow(): Promise<readonly Action[]> {
     const { store } = this.o;
     const now = this.now();
     const cooldownMs = this.cfg.timings.capacityCooldownS * 1000;
@@ -90,10 +101,8 @@ export class Reconciler {
     const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures);
     const actions = plan(snapshot, this.cfg, now);
     await this.notes(actions, snapshot.queues);
-    const byId = new Map(records.map((r) => [r.id, r]));
-    const results = await Promise.all(actions.map((a) =>
-      a.kind === 'launch' ? this.launch(a) : a.kind === 'terminate' ? this.terminate(a, byId.get(a.instanceId), workers) : false));
-    return results.some(Boolean);
+    this.seen = { records: new Map(records.map((r) => [r.id, r])), workers };
+    return actions;
   }
 
   private async workers(): Promise<Map<string, Worker>> {
@@ -104,7 +113,7 @@ export class Reconciler {
     for (const rec of records) {
       const w = workerOf(rec, workers);
       if (rec.state === 'booting' && w && w.status !== 'offline' && w.status !== 'stopped') {
-        await this.o.store.instances.update(rec.id, { state: 'ready', workerId: w.id });
+        await this.o.store.instances.move(rec.id, 'booting', 'ready', { workerId: w.id }, this.now());
         rec.state = 'ready';
       }
     }
@@ -121,49 +130,56 @@ export class Reconciler {
     }
   }
 
-  private async launch(a: Extract<Action, { kind: 'launch' }>): Promise<boolean> {
+  private async launch(a: LaunchAction): Promise<LaunchOutcome> {
     const { store, provider } = this.o;
     const resource = this.cfg.resources.find((r) => r.name === a.resource)!;
     const id = `${this.cfg.name}-${newId(4)}`;
-    await store.instances.create({ id, app: this.cfg.name, resource: a.resource, state: 'requested',
+    await store.instances.create({ id, app: this.cfg.name, resource: a.resource,
       offering: a.offering, pricePerHour: resource.pricePerHour, launchedAt: this.now() });
     this.lastNote.delete(a.queue);
     await this.journal('launch', a.queue, a.reason, { instance: id, resource: a.resource, offering: a.offering });
     try {
       const req = await launchRequest(this.o, this.cfg, resource, id, a.offering);
       const got = await provider.launch(req);
-      await store.instances.update(id, { state: 'booting', providerId: got.providerId });
-      return false;
+      await store.instances.move(id, 'requested', 'booting', { providerId: got.providerId }, this.now());
+      return 'launched';
     } catch (e) {
       const msg = (e as Error).message;
-      await store.instances.update(id, { state: 'failed', message: msg });
+      await store.instances.move(id, 'requested', 'failed', { message: msg }, this.now());
       if (e instanceof CapacityError) {
         this.failures.push({ offering: a.offering, at: this.now() });
         await this.journal('capacity-error', a.queue, `capacity error for ${describeOffering(a.offering)}: ${msg}`,
           { instance: id, code: e.code, offering: a.offering });
-        return true;
+        return 'capacity-error';
       }
-      await this.journal('launch-failed', a.queue, `launch of ${a.resource} failed: ${msg}`, { instance: id });
-      return false;
+      await this.journal('launch-failed', a.queue, `launch of ${a.resource} on ${describeOffering(a.offering)} failed: ${msg}`,
+        { instance: id, offering: a.offering });
+      return 'failed';
     }
   }
 
-  private async terminate(a: Extract<Action, { kind: 'terminate' }>, rec: InstanceRecord | undefined, workers: Map<string, Worker>) {
-    if (!rec) return false;
+  private async terminate(a: TerminateAction): Promise<void> {
+    const rec = this.seen.records.get(a.instanceId);
+    if (!rec) return;
     const { store, provider } = this.o;
-    const w = workerOf(rec, workers);
-    if (w && a.reason !== 'boot-timeout') {
+    const w = workerOf(rec, this.seen.workers);
+    if (w && (a.reason === 'idle' || a.reason === 'budget-reclaim')) {
       // Re-check right before stopping: the worker may have taken a task since the snapshot.
       if (!(await store.workers.stopIfIdle(w.id))) {
         await this.journal('stop-skipped', null, `kept ${rec.id}: its worker took a task`, { instance: rec.id });
-        return false;
+        return;
       }
     }
-    await store.instances.update(rec.id, { state: 'terminating', message: a.detail });
+    try {
+      await store.instances.move(rec.id, rec.state, 'terminating', { message: a.detail }, this.now());
+    } catch (e) {
+      // Another writer (the sync, an app deletion) moved it first; its story wins.
+      if (!(e instanceof InvalidTransitionError)) throw e;
+      this.o.log?.(`autoscaler ${this.cfg.name}: ${e.message}`);
+      return;
+    }
     if (rec.providerId) await provider.terminate([rec.providerId]);
-    await this.journal(a.reason === 'boot-timeout' ? 'boot-timeout' : 'terminate', null, `${rec.id}: ${a.detail}`,
-      { instance: rec.id, reason: a.reason });
-    return false;
+    await this.journal(TERMINATE_KIND[a.reason], null, `${rec.id}: ${a.detail}`, { instance: rec.id, reason: a.reason });
   }
 
   /** The app is gone: stop everything it runs; tasks on them go back to their queues. */
@@ -186,12 +202,12 @@ export class Reconciler {
         await store.tasks.recoverFromWorker(w.id, `${reason}; instance ${rec.id} stopped`);
         await store.workers.stop(w.id);
       }
-      await store.instances.update(rec.id, { state: 'terminated', message: reason });
+      await store.instances.move(rec.id, rec.state, 'terminated', { message: reason }, this.now());
     }
     await this.journal('terminate-all', null, reason, { instances: records.map((r) => r.id) });
   }
 
-  private journal(kind: string, queue: string | null, reason: string, detail: Record<string, unknown>) {
+  private journal(kind: DecisionKind, queue: string | null, reason: string, detail: Record<string, unknown>) {
     this.o.log?.(`autoscaler ${this.cfg.name}: ${kind}${queue ? ` [${queue}]` : ''}: ${reason}`);
     return this.o.store.decisions.add({ at: this.now(), app: this.cfg.name, queue, kind, reason, detail });
   }

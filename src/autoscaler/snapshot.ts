@@ -41,7 +41,18 @@ export async function buildSnapshot(
       busy: !!w?.currentTask,
       idleSince: registered && !w!.currentTask ? w!.idleSince ?? w!.registeredAt : undefined,
       registered,
+      ...(registered ? {} : gone(rec, w)),
     });
   }
   return { queues, instances, capacityFailures };
+}
+
+/**
+ * An instance whose worker registered once (it is ready, or the worker is known) and is no longer up has
+ * lost its worker; it is not booting. Stopped workers are not listed, so "ready and no worker" is one that
+ * signed off.
+ */
+function gone(rec: InstanceRecord, w: Worker | undefined): { workerGone?: 'exited' | 'lost' } {
+  if (w) return { workerGone: w.status === 'offline' ? 'lost' : 'exited' };
+  return rec.state === 'ready' || rec.workerId ? { workerGone: 'exited' } : {};
 }

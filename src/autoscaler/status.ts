@@ -2,11 +2,12 @@
 import type { Store } from '../store/index.js';
 import type { InstanceRecord } from '../store/apps.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
+import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
 import { indexWorkers, workerOf } from './snapshot.js';
 
 const HOUR = 3_600_000;
 /** States that cost money and count against the $/h cap. */
-const BILLED = new Set(['requested', 'booting', 'ready', 'draining']);
+const BILLED = new Set<string>(BILLED_STATES);
 
 export function costBetween(i: InstanceRecord, from: number, to: number): number {
   const start = Math.max(i.launchedAt, from);

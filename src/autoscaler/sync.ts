@@ -5,6 +5,7 @@ import type { Store } from '../store/index.js';
 import type { InstanceRecord } from '../store/apps.js';
 import type { Worker } from '../domain/task.js';
 import type { ComputeProvider, ProviderInstance } from './providers/types.js';
+import type { DecisionKind } from '../domain/autoscaler/lifecycle.js';
 import { workerOf } from './snapshot.js';
 
 export interface SyncOptions {
@@ -14,7 +15,7 @@ export interface SyncOptions {
   requestedGraceMs: number;
   /** A tagged instance no record owns is terminated when older than this. */
   orphanGraceMs: number;
-  journal(kind: string, reason: string, detail: Record<string, unknown>): Promise<void>;
+  journal(kind: DecisionKind, reason: string, detail: Record<string, unknown>): Promise<void>;
 }
 
 export async function syncWithProvider(
@@ -50,7 +51,7 @@ export async function syncWithProvider(
 
 async function present(store: Store, rec: InstanceRecord, pi: ProviderInstance, o: SyncOptions) {
   if (rec.state === 'requested') {
-    await store.instances.update(rec.id, { state: 'booting', providerId: pi.providerId, message: 'adopted after a restart' });
+    await store.instances.move(rec.id, 'requested', 'booting', { providerId: pi.providerId, message: 'adopted after a restart' }, o.now);
     await o.journal('adopt', `adopted ${rec.id} (${pi.providerId}), launched before a restart`, { instance: rec.id });
   } else if (!rec.providerId) await store.instances.update(rec.id, { providerId: pi.providerId });
 }
@@ -58,15 +59,15 @@ async function present(store: Store, rec: InstanceRecord, pi: ProviderInstance, 
 async function absent(store: Store, rec: InstanceRecord, worker: Worker | undefined, o: SyncOptions) {
   if (rec.state === 'requested') {
     if (o.now - rec.launchedAt < o.requestedGraceMs) return; // launch still in flight
-    await store.instances.update(rec.id, { state: 'failed', message: 'the launch never produced an instance' });
+    await store.instances.move(rec.id, 'requested', 'failed', { message: 'the launch never produced an instance' }, o.now);
     return;
   }
   if (rec.state === 'terminating') {
-    await store.instances.update(rec.id, { state: 'terminated', message: rec.message ?? 'stopped' });
+    await store.instances.move(rec.id, 'terminating', 'terminated', { message: rec.message ?? 'stopped' }, o.now);
     return;
   }
   const reason = `instance ${rec.id} is gone (spot reclaim or machine lost)`;
-  await store.instances.update(rec.id, { state: 'terminated', message: reason });
+  await store.instances.move(rec.id, rec.state, 'terminated', { message: reason }, o.now);
   if (worker) {
     const back = await store.tasks.recoverFromWorker(worker.id, reason);
     await store.workers.stop(worker.id);

@@ -6,9 +6,10 @@ import type { Events } from './events.js';
 import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js';
 import type { Offering } from '../autoscaler/providers/types.js';
 import { NotFoundError } from './errors.js';
+import { InvalidTransitionError } from '../domain/errors.js';
+import { checkTransition, ENDED_STATES, LIVE_STATES, type DecisionKind, type InstanceState } from '../domain/autoscaler/lifecycle.js';
 
-export type InstanceState = 'requested' | 'booting' | 'ready' | 'draining' | 'terminating' | 'terminated' | 'failed';
-export const LIVE_STATES: InstanceState[] = ['requested', 'booting', 'ready', 'draining', 'terminating'];
+export { LIVE_STATES, type InstanceState, type DecisionKind } from '../domain/autoscaler/lifecycle.js';
 
 export interface InstanceRecord {
   id: string;
@@ -30,10 +31,15 @@ export interface Decision {
   at: number;
   app: string;
   queue: string | null;
-  kind: string;
+  kind: DecisionKind;
   reason: string;
   detail: Record<string, unknown>;
 }
+
+/** The Kubernetes glue keeps its own journal in the same table, with kinds of its own. */
+export type GlueDecision = Omit<Decision, 'app' | 'kind'> & { app: 'k8s-glue'; kind: string };
+/** A row as read back: an autoscaler app's decision or one of the glue's. */
+export type JournalRow = Omit<Decision, 'kind'> & { kind: DecisionKind | GlueDecision['kind'] };
 
 const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
   id: r.id, app: r.app, resource: r.resource, providerId: r.provider_id, state: r.state as InstanceState,
@@ -74,23 +80,48 @@ export class AppRepo {
 export class InstanceRepo {
   constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo) {}
 
-  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId'>): Promise<void> {
+  /** Every instance starts `requested`; from there only `move` changes its state. */
+  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state'> & { state?: 'requested' }): Promise<void> {
     await this.db.insertInto('instances').values({
-      id: i.id, app: i.app, resource: i.resource, provider_id: null, state: i.state, offering: JSON.stringify(i.offering),
+      id: i.id, app: i.app, resource: i.resource, provider_id: null, state: 'requested', offering: JSON.stringify(i.offering),
       price_per_hour: i.pricePerHour, launched_at: i.launchedAt, state_changed_at: i.launchedAt, ended_at: null,
       worker_id: null, message: null,
     }).execute();
   }
 
-  async update(id: string, patch: { state?: InstanceState; providerId?: string; workerId?: string | null; message?: string }, now = Date.now()) {
-    const ended = patch.state === 'terminated' || patch.state === 'failed';
-    await this.db.updateTable('instances').set({
-      ...(patch.state ? { state: patch.state, state_changed_at: now } : {}),
+  /** Fields other than the state; the state changes only through `move`. */
+  async update(id: string, patch: { providerId?: string; workerId?: string | null; message?: string }): Promise<void> {
+    const set = {
+      ...(patch.providerId !== undefined ? { provider_id: patch.providerId } : {}),
+      ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
+      ...(patch.message !== undefined ? { message: patch.message } : {}),
+    };
+    if (Object.keys(set).length) await this.db.updateTable('instances').set(set).where('id', '=', id).execute();
+  }
+
+  /**
+   * Moves an instance from one state to another if the lifecycle table allows it and the record is still
+   * in `from` (compare-and-set): a move the table forbids, or one that lost a race to another writer, is
+   * refused with an InvalidTransitionError naming both states.
+   */
+  async move(
+    id: string, from: InstanceState, to: InstanceState,
+    patch: { providerId?: string; workerId?: string | null; message?: string } = {}, now = Date.now(),
+  ): Promise<void> {
+    checkTransition(id, from, to);
+    const ended = ENDED_STATES.includes(to);
+    const r = await this.db.updateTable('instances').set({
+      state: to, state_changed_at: now,
       ...(patch.providerId !== undefined ? { provider_id: patch.providerId } : {}),
       ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
       ...(patch.message !== undefined ? { message: patch.message } : {}),
       ...(ended ? { ended_at: now } : {}),
-    }).where('id', '=', id).execute();
+    }).where('id', '=', id).where('state', '=', from).executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) {
+      const cur = await this.get(id);
+      if (!cur) throw new NotFoundError(`instance ${id} not found`);
+      throw new InvalidTransitionError(`instance ${id}`, cur.state, to, `expected ${from}: it changed meanwhile`);
+    }
     if (ended) await this.revokeTokensOf(id);
   }
 
@@ -108,7 +139,7 @@ export class InstanceRepo {
 
   async live(app: string): Promise<InstanceRecord[]> {
     const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
-      .where('state', 'in', LIVE_STATES).orderBy('launched_at').execute();
+      .where('state', 'in', [...LIVE_STATES]).orderBy('launched_at').execute();
     return rows.map(toInstance);
   }
 
@@ -129,16 +160,18 @@ export class InstanceRepo {
 export class DecisionRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async add(d: Omit<Decision, 'id'>): Promise<void> {
+  async add(d: Omit<Decision, 'id'> | Omit<GlueDecision, 'id'>): Promise<void> {
     await this.db.insertInto('decisions').values({
       at: d.at, app: d.app, queue: d.queue, kind: d.kind, reason: d.reason, detail: JSON.stringify(d.detail),
     }).execute();
   }
 
-  async recent(f: { app?: string; queue?: string; limit?: number }): Promise<Decision[]> {
+  async recent(f: { app?: string; queue?: string; kind?: DecisionKind; since?: number; limit?: number }): Promise<JournalRow[]> {
     let q = this.db.selectFrom('decisions').selectAll().orderBy('id', 'desc').limit(f.limit ?? 50);
     if (f.app) q = q.where('app', '=', f.app);
     if (f.queue) q = q.where('queue', '=', f.queue);
+    if (f.kind) q = q.where('kind', '=', f.kind);
+    if (f.since !== undefined) q = q.where('at', '>=', f.since);
     const rows = await q.execute();
     return rows.map((r) => ({ ...r, id: Number(r.id), detail: JSON.parse(r.detail) }));
   }

@@ -54,7 +54,7 @@ test('sqlite: the $/h cap holds under a burst and the refusal says why', async (
     }, 90_000, 50);
     assert.equal(peak, 2);
     const refusals = (await decisions(t.user, app)).filter((d) => d.kind === 'refuse');
-    assert.ok(refusals.some((d) => /\$\/h cap of 2.5/.test(d.reason)), JSON.stringify(refusals));
+    assert.ok(refusals.some((d) => /\$\/h cap: 2 × \$1\.00 running = \$2\.00 of \$2\.50/.test(d.reason)), JSON.stringify(refusals));
   } finally {
     await killLocalWorkers(app);
     await t.stop();

@@ -104,15 +104,15 @@ function printStatus(s: Status): void {
   }
 }
 
-/** `flotilla task why ID`: why a task still waits, from the journal. */
+/** `flotilla task why ID`: what holds a waiting task back now (the plan evaluated by the server), then the recent journal. */
 export function registerTaskWhy(task: Command): void {
-  task.command('why <id>').description('why a task still waits (from the autoscaler journal)').option('--json', 'print JSON')
+  task.command('why <id>').description('why a task still waits: the limit that binds now, and the recent journal').option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
       const w = await clientFor(cmd.optsWithGlobals())
         .request<{ why: string; status: string; statusMessage: string | null; decisions: Decision[] }>('GET', `/api/v1/tasks/${encodeURIComponent(id)}/why`);
       if (o.json) return printJson(w);
       process.stdout.write(`${w.why}\n`);
-      if (w.statusMessage && w.statusMessage !== w.why) process.stdout.write(`status: ${w.statusMessage}\n`);
+      if (w.status === 'queued' && w.statusMessage && w.statusMessage !== w.why) process.stdout.write(`status: ${w.statusMessage}\n`);
       for (const d of w.decisions.slice(0, 5)) process.stdout.write(`  ${isoTime(d.at)}  ${d.kind}: ${d.reason}\n`);
     });
 }

@@ -32,7 +32,16 @@ export function coolingDown(o: Offering, failures: readonly CapacityFailure[], n
   return false;
 }
 
+/** When the offering's cool-down ends (ms), or undefined when it is not cooling down. */
+export function coolingUntil(o: Offering, failures: readonly CapacityFailure[], now: number, cooldownMs: number): number | undefined {
+  let until: number | undefined;
+  for (const f of failures)
+    if (now - f.at < cooldownMs && sameOffering(o, f.offering)) until = Math.max(until ?? 0, f.at + cooldownMs);
+  return until;
+}
+
+/** "t3.micro in us-east-1a (spot)": type, zone when set, and always the market, so a fallback reads plainly. */
 export function describeOffering(o: Offering): string {
   const where = o.zone ? ` in ${o.zone}` : '';
-  return `${o.instanceType}${where}${o.market === 'spot' ? ' (spot)' : ''}`;
+  return `${o.instanceType}${where} (${o.market})`;
 }

@@ -91,7 +91,7 @@ const limits: Case[] = [
     name: 'a full first resource falls back to the next in the queue list',
     cfg: { queues: { q1: ['r1', 'r2'] }, resources: [{ name: 'r1', instanceType: 't1', pricePerHour: 10, maxInstances: 1 }, { name: 'r2', instanceType: 't2', pricePerHour: 20, maxInstances: 5 }] },
     snap: snap({ q1: 1 }, [inst('a', 'r1')]),
-    want: [launch('r2', 'q1', '1 task(s) waiting on q1; r1 at its max of 1, trying r2')],
+    want: [launch('r2', 'q1', '1 task(s) waiting on q1; r1 at its max of 1; next: r2')],
   },
   {
     name: 'app-wide max holds',
@@ -100,16 +100,16 @@ const limits: Case[] = [
     want: [launch('r1', 'q1', '2 task(s) waiting on q1'), { kind: 'refuse', queue: 'q1', reason: 'app at its max of 2 instances' }],
   },
   {
-    name: '$/h cap counts requested, booting, ready and draining instances',
+    name: '$/h cap counts requested, booting and ready instances',
     cfg: { budget: { maxPerHour: 45 } },
-    snap: snap({ q1: 1 }, [inst('a', 'r1', { state: 'draining' }), inst('b', 'r1', { state: 'requested', registered: false, busy: false, launchedAt: NOW }), inst('c', 'r2', { busy: true })]),
+    snap: snap({ q1: 1 }, [inst('a', 'r1'), inst('b', 'r1', { state: 'requested', registered: false, busy: false, launchedAt: NOW }), inst('c', 'r2', { busy: true })]),
     want: [{ kind: 'wait', queue: 'q1', reason: 'waiting for instance b to boot' }],
   },
   {
     name: '$/h cap refuses the launch that would cross it',
     cfg: { budget: { maxPerHour: 45 } },
-    snap: snap({ q1: 2 }, [inst('a', 'r1', { state: 'draining' }), inst('c', 'r2')]),
-    want: [launch('r1', 'q1', '2 task(s) waiting on q1'), { kind: 'refuse', queue: 'q1', reason: '$/h cap of 45 reached' }],
+    snap: snap({ q1: 2 }, [inst('a', 'r1'), inst('c', 'r2')]),
+    want: [launch('r1', 'q1', '2 task(s) waiting on q1'), { kind: 'refuse', queue: 'q1', reason: '$/h cap: 2 × $10.00 + 1 × $20.00 running = $40.00 of $45.00; one more r1 adds $10.00' }],
   },
   {
     name: 'terminating instances no longer count against the cap',
@@ -122,7 +122,7 @@ const limits: Case[] = [
     cfg: { budget: { maxPerHour: 25 } },
     snap: snap({ q1: 1 }, [inst('a', 'r1'), idle('b', 'r2', 5)]),
     want: [
-      { kind: 'terminate', instanceId: 'b', reason: 'budget-reclaim', detail: 'idle and no waiting task can use it; its budget goes to a waiting task ($/h cap of 25 reached)' },
+      { kind: 'terminate', instanceId: 'b', reason: 'budget-reclaim', detail: 'idle and no waiting task can use it; its budget goes to a waiting task ($/h cap of $25.00 reached)' },
       launch('r1', 'q1', '1 task(s) waiting on q1'),
     ],
   },
@@ -132,7 +132,7 @@ const limits: Case[] = [
     snap: snap({ q1: [1, 500], q2: [2, 100] }),
     want: [
       launch('r2', 'q2', '2 task(s) waiting on q2'),
-      { kind: 'refuse', queue: 'q2', reason: '$/h cap of 30 reached' },
+      { kind: 'refuse', queue: 'q2', reason: '$/h cap: 1 × $20.00 running = $20.00 of $30.00; one more r2 adds $20.00' },
       { kind: 'refuse', queue: 'q1', reason: 'older tasks of other queues wait for the budget first' },
     ],
   },
@@ -182,19 +182,19 @@ const capacity: Case[] = [
     name: 'capacity error in the first zone: next zone',
     cfg: spotCfg,
     snap: snap({ q1: 1 }, [], [failedAt(spot('p4d', 'za'), 10)]),
-    want: [launch('r1', 'q1', '1 task(s) waiting on q1; capacity error for p4d in za (spot), trying p4d in zb (spot)', spot('p4d', 'zb'))],
+    want: [launch('r1', 'q1', '1 task(s) waiting on q1; capacity error for p4d in za (spot); next: p4d in zb (spot)', spot('p4d', 'zb'))],
   },
   {
     name: 'no spot in any zone: on-demand',
     cfg: spotCfg,
     snap: snap({ q1: 1 }, [], [failedAt(spot('p4d', 'za'), 10), failedAt(spot('p4d', 'zb'), 10)]),
-    want: [launch('r1', 'q1', '1 task(s) waiting on q1; capacity error for p4d in za (spot), trying p4d in za', od('p4d', 'za'))],
+    want: [launch('r1', 'q1', '1 task(s) waiting on q1; capacity error for p4d in za (spot), p4d in zb (spot); next: p4d in za (on-demand)', od('p4d', 'za'))],
   },
   {
     name: 'every offering of the first resource cooling down: the next resource in the list',
     cfg: spotCfg,
     snap: snap({ q1: 1 }, [], ['za', 'zb'].flatMap((z) => [failedAt(spot('p4d', z), 10), failedAt(od('p4d', z), 10)])),
-    want: [launch('r2', 'q1', '1 task(s) waiting on q1; every offering of p4d had a capacity error (cool-down 300 s), trying r2')],
+    want: [launch('r2', 'q1', '1 task(s) waiting on q1; every offering of p4d had a capacity error; capacity cool-down until 1970-01-01T02:51:30.000Z; next: r2')],
   },
   {
     name: 'a capacity error older than the cool-down is forgotten',
@@ -204,11 +204,64 @@ const capacity: Case[] = [
   },
 ];
 
+// What the journal says must be what happened (issue 12, fault 5).
+const smallLarge: Partial<AppConfigInput> = {
+  resources: [
+    { name: 'small', instanceType: 't3.small', pricePerHour: 1.5, maxInstances: 2 },
+    { name: 'large', instanceType: 't3.large', pricePerHour: 4, maxInstances: 5 },
+  ],
+  queues: { q1: ['small'], q2: ['small', 'large'] },
+  budget: { maxPerHour: 3 },
+};
+const truth: Case[] = [
+  {
+    name: 'a registered worker that exited is "worker exited", not a boot timeout (idle timeout = boot timeout)',
+    cfg: { timings: { idleTimeoutS: 60, bootTimeoutS: 60, capacityCooldownS: 300 } },
+    snap: snap({}, [inst('a', 'r1', { registered: false, busy: false, workerGone: 'exited' })]),
+    want: [{ kind: 'terminate', instanceId: 'a', reason: 'worker-exited', detail: 'its worker exited (signed off); nothing runs there any more' }],
+  },
+  {
+    name: 'a registered worker that went offline is "worker lost", even before the boot timeout',
+    snap: snap({}, [inst('a', 'r1', { registered: false, busy: false, workerGone: 'lost', launchedAt: NOW - 30 * S })]),
+    want: [{ kind: 'terminate', instanceId: 'a', reason: 'worker-lost', detail: 'its worker was lost (went offline: no heartbeat)' }],
+  },
+  {
+    name: 'a worker that never registered is a boot timeout',
+    cfg: { timings: { idleTimeoutS: 60, bootTimeoutS: 60, capacityCooldownS: 300 } },
+    snap: snap({}, [booting('a', 'r1', 61)]),
+    want: [{ kind: 'terminate', instanceId: 'a', reason: 'boot-timeout', detail: 'worker did not register within the boot timeout of 60 s' }],
+  },
+  {
+    name: 'resource max and $/h cap both hold the task: the cap is named, with its figures',
+    cfg: smallLarge,
+    snap: snap({ q1: 1 }, [inst('a', 'small'), inst('b', 'small')]),
+    want: [{ kind: 'refuse', queue: 'q1', reason: '$/h cap: 2 × $1.50 running = $3.00 of $3.00; small at its max of 2' }],
+  },
+  {
+    name: 'the first resource at its max, the next one over the cap: both limits are named',
+    cfg: { ...smallLarge, budget: { maxPerHour: 5 } },
+    snap: snap({ q2: 1 }, [inst('a', 'small'), inst('b', 'small')]),
+    want: [{ kind: 'refuse', queue: 'q2', reason: '$/h cap: 2 × $1.50 running = $3.00 of $5.00; one more large adds $4.00; small at its max of 2' }],
+  },
+  {
+    name: 'capacity cool-down names when it ends',
+    cfg: { resources: [{ name: 'r1', instanceType: 't1', pricePerHour: 10, maxInstances: 5 }], queues: { q1: ['r1'] } },
+    snap: snap({ q1: 1 }, [], [{ offering: od('t1'), at: Date.UTC(2025, 0, 1, 12, 0, 0) }]),
+    want: [{ kind: 'refuse', queue: 'q1', reason: 'every offering of t1 had a capacity error; capacity cool-down until 2025-01-01T12:05:00.000Z' }],
+  },
+];
+
 for (const [group, cases] of Object.entries({ launching, limits, stopping, capacity }))
   for (const c of cases)
     test(`plan ${group}: ${c.name}`, () => {
       assert.deepEqual(plan(c.snap, config(c.cfg), NOW), c.want);
     });
+
+for (const c of truth)
+  test(`plan journal truth: ${c.name}`, () => {
+    const now = c.name.startsWith('capacity cool-down') ? Date.UTC(2025, 0, 1, 12, 1, 0) : NOW;
+    assert.deepEqual(plan(c.snap, config(c.cfg), now), c.want);
+  });
 
 test('plan is pure: same input, same output, input untouched', () => {
   const s = snap({ q1: 2, q2: 1 }, [idle('a', 'r1', 500), booting('b', 'r2')]);

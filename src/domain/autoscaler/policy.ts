@@ -3,11 +3,11 @@
 // simulator's figures are the product's behaviour. O(instances + queues x resources) per call.
 import type { Offering } from '../../autoscaler/providers/types.js';
 import type { AppConfig, ResourceConfig } from './config.js';
-import { coolingDown, describeOffering, offeringsFor, type CapacityFailure } from './offerings.js';
+import { coolingDown, coolingUntil, describeOffering, offeringsFor, type CapacityFailure } from './offerings.js';
+import type { InstanceState } from './lifecycle.js';
 
 export type { CapacityFailure } from './offerings.js';
-
-export type InstanceState = 'requested' | 'booting' | 'ready' | 'draining' | 'terminating';
+export type { InstanceState } from './lifecycle.js';
 
 export interface InstanceView {
   id: string;
@@ -17,7 +17,9 @@ export interface InstanceView {
   launchedAt: number; // ms
   busy: boolean; // its worker holds a task
   idleSince?: number; // ms, set while registered and not busy
-  registered: boolean; // its worker has been seen
+  registered: boolean; // its worker is up now (idle or busy)
+  /** Its worker registered once and has since signed off (exited) or stopped heartbeating (lost). */
+  workerGone?: 'exited' | 'lost';
 }
 
 export interface QueueView {
@@ -31,7 +33,7 @@ export interface Snapshot {
   capacityFailures: readonly CapacityFailure[];
 }
 
-export type TerminateReason = 'idle' | 'boot-timeout' | 'budget-reclaim';
+export type TerminateReason = 'idle' | 'boot-timeout' | 'budget-reclaim' | 'worker-exited' | 'worker-lost';
 
 export type Action =
   | { kind: 'launch'; resource: string; offering: Offering; queue: string; reason: string }
@@ -62,7 +64,7 @@ function indexOf(cfg: AppConfig): Index {
 }
 
 interface Tally {
-  active: number; // requested, booting, ready or draining: what counts against maxes and $/h
+  active: number; // requested, booting or ready: what counts against maxes and $/h
   idle: number; // registered, ready, no task
   pending: number; // launched, worker not registered yet
   firstPending?: string;
@@ -78,25 +80,33 @@ interface State {
   rate: number;
   actions: Action[];
   reclaimable: InstanceView[]; // idle instances no waiting task can use, oldest idle last
+  reclaimableRate: number; // their $/h
   reclaimed: Set<string>;
 }
 
 export function plan(s: Snapshot, cfg: AppConfig, now: number): Action[] {
   const ix = indexOf(cfg);
   const st: State = {
-    cfg, ix, s, now, tally: new Map(), total: 0, rate: 0, actions: [], reclaimable: [], reclaimed: new Set(),
+    cfg, ix, s, now, tally: new Map(), total: 0, rate: 0, actions: [], reclaimable: [], reclaimableRate: 0, reclaimed: new Set(),
   };
   for (const r of cfg.resources) st.tally.set(r.name, { active: 0, idle: 0, pending: 0 });
   const idle = countInstances(st);
   const needed = neededResources(st);
-  for (const inst of idle) if (!needed.has(inst.resource)) st.reclaimable.push(inst);
+  for (const inst of idle) {
+    if (needed.has(inst.resource)) continue;
+    st.reclaimable.push(inst);
+    st.reclaimableRate += ix.byName.get(inst.resource)!.pricePerHour;
+  }
   st.reclaimable.sort((a, b) => (b.idleSince ?? now) - (a.idleSince ?? now));
   launchForQueues(st);
   stopIdle(st, idle, needed);
   return st.actions;
 }
 
-/** Tallies instances per resource; terminates those whose worker never registered in time. */
+/**
+ * Tallies instances per resource; terminates those whose worker never registered in time, and those
+ * whose worker registered and went away (a worker that ran tasks did not time out booting).
+ */
 function countInstances(st: State): InstanceView[] {
   const bootMs = st.cfg.timings.bootTimeoutS * 1000;
   const idle: InstanceView[] = [];
@@ -104,7 +114,13 @@ function countInstances(st: State): InstanceView[] {
     const r = st.ix.byName.get(inst.resource);
     if (!r || inst.state === 'terminating') continue; // not ours to count, or already going
     const t = st.tally.get(r.name)!;
-    const unregistered = !inst.registered && inst.state !== 'draining';
+    const unregistered = !inst.registered;
+    if (unregistered && inst.workerGone) {
+      st.actions.push(inst.workerGone === 'exited'
+        ? { kind: 'terminate', instanceId: inst.id, reason: 'worker-exited', detail: 'its worker exited (signed off); nothing runs there any more' }
+        : { kind: 'terminate', instanceId: inst.id, reason: 'worker-lost', detail: 'its worker was lost (went offline: no heartbeat)' });
+      continue;
+    }
     if (unregistered && st.now - inst.launchedAt >= bootMs) {
       st.actions.push({
         kind: 'terminate', instanceId: inst.id, reason: 'boot-timeout',
@@ -201,48 +217,79 @@ function launchFor(st: State, q: string, list: readonly string[], w: number): bo
   return false;
 }
 
-/** The first resource of the queue's list, and its first offering, that every limit allows. */
+/**
+ * The first resource of the queue's list, and its first offering, that every limit allows. When none is
+ * allowed, the refusal names every limit that holds each resource back (each checked on its own), app-wide
+ * limits first: "small at its max of 2" alone would hide a $/h cap that also binds.
+ */
 function choose(st: State, list: readonly string[]): Choice {
-  let refusal: string | undefined;
+  const wide: string[] = [];
+  const own: string[] = [];
   let budget = false;
-  const refuse = (why: string, isBudget: boolean) => {
-    refusal ??= why;
-    budget ||= isBudget;
-  };
+  const cooldownMs = st.cfg.timings.capacityCooldownS * 1000;
   for (const name of list) {
     const r = st.ix.byName.get(name);
     if (!r) continue;
-    const t = st.tally.get(name)!;
-    if (t.active >= r.maxInstances) {
-      refuse(`${name} at its max of ${r.maxInstances}`, false);
-      continue;
-    }
-    const limit = budgetLimit(st, r);
-    if (limit) {
-      refuse(limit, true);
-      continue;
-    }
+    const mine: string[] = [];
+    if (st.tally.get(name)!.active >= r.maxInstances) mine.push(`${name} at its max of ${r.maxInstances}`);
+    const appWide = appLimits(st, r);
     const offers = st.ix.offerings.get(name)!;
-    const cooldownMs = st.cfg.timings.capacityCooldownS * 1000;
     const ok = offers.find((o) => !coolingDown(o, st.s.capacityFailures, st.now, cooldownMs));
-    if (!ok) {
-      refuse(`every offering of ${r.instanceType} had a capacity error (cool-down ${st.cfg.timings.capacityCooldownS} s)`, false);
-      continue;
+    if (!ok) mine.push(cooldownRefusal(st, r, offers, cooldownMs));
+    if (mine.length === 0 && appWide.length === 0) {
+      reclaimFor(st, r);
+      const refused = [...wide, ...own];
+      const cooled = offers.slice(0, offers.indexOf(ok!));
+      let fallback: string | undefined;
+      if (cooled.length) fallback = `capacity error for ${cooled.map(describeOffering).join(', ')}; next: ${describeOffering(ok!)}`;
+      else if (refused.length) fallback = `${refused.join('; ')}; next: ${name}`;
+      return { resource: r, offering: ok, fallback, budget };
     }
-    let fallback: string | undefined;
-    if (ok !== offers[0]) fallback = `capacity error for ${describeOffering(offers[0]!)}, trying ${describeOffering(ok)}`;
-    else if (refusal) fallback = `${refusal}, trying ${name}`;
-    return { resource: r, offering: ok, fallback, budget };
+    if (mine.length === 0) budget = true; // only the app's budget holds this one back
+    for (const w of appWide) if (!wide.includes(w)) wide.push(w);
+    own.push(...mine);
   }
-  return { refusal, budget };
+  const all = [...wide, ...own];
+  return { refusal: all.length ? all.join('; ') : undefined, budget };
 }
 
-/** Why the app-wide limits forbid one more r, after stopping idle instances nobody needs; undefined if allowed. */
-function budgetLimit(st: State, r: ResourceConfig): string | undefined {
+/** The app-wide limits that forbid one more r even after stopping every idle instance nobody needs. Pure. */
+function appLimits(st: State, r: ResourceConfig): string[] {
+  const { maxInstances, maxPerHour } = st.cfg.budget;
+  const out: string[] = [];
+  if (maxInstances !== undefined && st.total - st.reclaimable.length + 1 > maxInstances)
+    out.push(`app at its max of ${maxInstances} instances`);
+  if (maxPerHour !== undefined && st.rate - st.reclaimableRate + r.pricePerHour > maxPerHour + 1e-9)
+    out.push(capRefusal(st, r, maxPerHour));
+  return out;
+}
+
+const usd = (x: number) => `$${x.toFixed(2)}`;
+
+/** "$/h cap: 2 × $1.50 running = $3.00 of $3.00", and what one more would add when there is room left. */
+function capRefusal(st: State, r: ResourceConfig, cap: number): string {
+  const parts: string[] = [];
+  for (const res of st.cfg.resources) {
+    const n = st.tally.get(res.name)!.active;
+    if (n > 0 && res.pricePerHour > 0) parts.push(`${n} × ${usd(res.pricePerHour)}`);
+  }
+  const running = parts.length ? `${parts.join(' + ')} running = ${usd(st.rate)}` : `${usd(st.rate)} running`;
+  const room = st.rate < cap - 1e-9 ? `; one more ${r.name} adds ${usd(r.pricePerHour)}` : '';
+  return `$/h cap: ${running} of ${usd(cap)}${room}`;
+}
+
+function cooldownRefusal(st: State, r: ResourceConfig, offers: readonly Offering[], cooldownMs: number): string {
+  let until = Number.POSITIVE_INFINITY;
+  for (const o of offers) until = Math.min(until, coolingUntil(o, st.s.capacityFailures, st.now, cooldownMs) ?? until);
+  return `every offering of ${r.instanceType} had a capacity error; capacity cool-down until ${new Date(until).toISOString()}`;
+}
+
+/** Stops idle instances nobody needs, oldest idle first, until one more r fits the app's limits. */
+function reclaimFor(st: State, r: ResourceConfig): void {
   const { maxInstances, maxPerHour } = st.cfg.budget;
   const over = () => {
     if (maxInstances !== undefined && st.total + 1 > maxInstances) return `app at its max of ${maxInstances} instances`;
-    if (maxPerHour !== undefined && st.rate + r.pricePerHour > maxPerHour + 1e-9) return `$/h cap of ${maxPerHour} reached`;
+    if (maxPerHour !== undefined && st.rate + r.pricePerHour > maxPerHour + 1e-9) return `$/h cap of ${usd(maxPerHour)} reached`;
     return undefined;
   };
   let why = over();
@@ -252,6 +299,7 @@ function budgetLimit(st: State, r: ResourceConfig): string | undefined {
     st.tally.get(ir.name)!.active--;
     st.total--;
     st.rate -= ir.pricePerHour;
+    st.reclaimableRate -= ir.pricePerHour;
     st.reclaimed.add(inst.id);
     st.actions.push({
       kind: 'terminate', instanceId: inst.id, reason: 'budget-reclaim',
@@ -259,7 +307,6 @@ function budgetLimit(st: State, r: ResourceConfig): string | undefined {
     });
     why = over();
   }
-  return why;
 }
 
 function stopIdle(st: State, idle: readonly InstanceView[], needed: Set<string>): void {

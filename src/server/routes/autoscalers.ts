@@ -4,6 +4,7 @@ import { addRoute, ValidationError, zodIssues } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { AppConfigSchema, appConfigJsonSchema, type AppConfig } from '../../domain/autoscaler/config.js';
 import { appStatus } from '../../autoscaler/status.js';
+import { whyTask } from '../../autoscaler/why.js';
 import { validateProviderSettings } from '../../autoscaler/providers/validate-config.js';
 
 const nameParams = z.object({ name: z.string().min(1) });
@@ -65,17 +66,9 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
     },
   });
   addRoute(app, routes, {
-    method: 'GET', url: '/api/v1/tasks/:id/why', roles: ['user'], summary: 'Why a task still waits, from the journal',
+    method: 'GET', url: '/api/v1/tasks/:id/why', roles: ['user'],
+    summary: 'Why a task waits: the plan evaluated now names the limit that binds; a running or ended task says so',
     params: z.object({ id: z.string() }),
-    handler: async ({ params }) => {
-      const task = await store.tasks.get(params.id);
-      const apps = (await store.apps.list()).filter((a) => task.queue in a.queues).map((a) => a.name);
-      const decisions = (await Promise.all(apps.map((a) => store.decisions.recent({ app: a, queue: task.queue, limit: 5 }))))
-        .flat().sort((a, b) => b.at - a.at);
-      const why = task.status !== 'queued' ? `the task is ${task.status}`
-        : !apps.length ? `no autoscaler app serves queue "${task.queue}"; it waits for an agent on that queue`
-        : decisions[0]?.reason ?? 'waiting for the next autoscaler pass';
-      return { task: task.id, status: task.status, queue: task.queue, why, statusMessage: task.statusMessage, apps, decisions };
-    },
+    handler: async ({ params }) => whyTask(store, params.id),
   });
 };
