@@ -5,7 +5,7 @@ import type { Database, InstanceTable } from './schema.js';
 import type { Events } from './events.js';
 import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js';
 import { parseDroppingUnknownKeys } from '../domain/config-keys.js';
-import type { Offering } from '../autoscaler/providers/types.js';
+import type { Offering } from '../domain/autoscaler/offering.js';
 import { NotFoundError } from './errors.js';
 
 export type InstanceState = 'requested' | 'booting' | 'ready' | 'draining' | 'terminating' | 'terminated' | 'failed';
