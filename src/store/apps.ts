@@ -6,7 +6,7 @@ import type { Events } from './events.js';
 import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js';
 import { parseDroppingUnknownKeys } from '../domain/config-keys.js';
 import type { Offering } from '../domain/autoscaler/offering.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError } from '../domain/errors.js';
 
 export type InstanceState = 'requested' | 'booting' | 'ready' | 'draining' | 'terminating' | 'terminated' | 'failed';
 export const LIVE_STATES: InstanceState[] = ['requested', 'booting', 'ready', 'draining', 'terminating'];
