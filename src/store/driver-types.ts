@@ -1,6 +1,6 @@
-// Types shared by the store's opening (db.ts), its hot-path statements (hot-sql.ts) and the SQLite
-// group-commit driver (sqlite-group-commit.ts). They live here so those three files import one another in
-// one direction only: db → hot-sql, db → sqlite-group-commit, each of them → this file.
+// Types shared by the store's opening (db.ts), its migrations, its hot-path statements (hot-sql.ts) and the SQLite
+// group-commit driver (sqlite-group-commit.ts). They live here so those files import one another in
+// one direction only: db → hot-sql, db → sqlite-group-commit, db → migrations, each of them → this file.
 import type { CompiledQuery, QueryResult } from 'kysely';
 
 export type Dialect = 'sqlite' | 'postgres';
