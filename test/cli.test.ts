@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../src/server/main.js';
@@ -97,6 +97,19 @@ describe('flotilla CLI', () => {
     const missing = await run(['task', 'show', 'no-such-task']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /task "no-such-task" not found/);
+  });
+
+  test('autoscaler apply refuses a misspelled key, naming it with its path and the nearest key, and applies nothing', async () => {
+    const file = join(dir, 'app.yaml');
+    writeFileSync(file, [
+      'name: typo', 'provider: {kind: simulated}', 'queues: {gpu: [small]}', 'budgett: {maxPerHour: 3}',
+      'resources:', '  - {name: small, instanceType: g5.xlarge, pricePerHour: 1, maxInstances: 1, maxInstancs: 2}', '',
+    ].join('\n'));
+    const r = await run(['autoscaler', 'apply', '-f', file]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /unknown key budgett at the top level; did you mean budget\?/);
+    assert.match(r.stderr, /unknown key maxInstancs at resources\[0\]; did you mean maxInstances\?/);
+    assert.deepEqual(await json(['autoscaler', 'list']), []);
   });
 
   test('no token: the server says 401 and the CLI says where a token comes from', async () => {

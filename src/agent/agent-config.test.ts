@@ -36,7 +36,16 @@ test('the agent config file is YAML or JSON, must be private, and errors name th
 test('a storage credentials file is checked like a storage secret', () => {
   withFile('{"aws": {"accessKeyId": "A", "secretAccessKey": "S"}}', 0o600, (p) =>
     assert.deepEqual(readStorageFile(p), { aws: { accessKeyId: 'A', secretAccessKey: 'S' } }));
-  withFile('{"s3": {}}', 0o600, (p) => assert.throws(() => readStorageFile(p), /storage credentials file .*: storage: Unrecognized key/));
+  withFile('{"s3": {}}', 0o600, (p) => assert.throws(() => readStorageFile(p), /storage credentials file .*: unknown key s3 at storage; known keys: aws, gcp, azure/));
+});
+
+test('an unknown key in the agent config file is refused with its path and the nearest known key', () => {
+  withFile('gti:\n  username: bot\n  password: tok\n', 0o600, (p) =>
+    assert.throws(() => readAgentConfig(p), /agent config file .*: unknown key gti at the top level; did you mean git\?/));
+  withFile('git:\n  username: bot\n  pasword: tok\n  password: tok\n', 0o600, (p) =>
+    assert.throws(() => readAgentConfig(p), /unknown key pasword at git; did you mean password\?/));
+  withFile('storage:\n  aws: {accessKeyId: A, secretAccessKey: S, regoin: eu-west-1}\n', 0o600, (p) =>
+    assert.throws(() => readAgentConfig(p), /unknown key regoin at storage\.aws; did you mean region\?/));
 });
 
 test('masking holds back a possible secret start per stream and releases it on flush', () => {

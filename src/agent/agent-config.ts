@@ -1,9 +1,11 @@
 // Where an agent's own credentials come from: its config file (YAML or JSON, mode 0600), the
 // FLOTILLA_GIT_* variables, and a storage-credentials file. Values are read once and the variables
-// are removed from the agent's env, so no child process (git, podman, a task) inherits them.
+// are removed from the agent's env, so no child process (git, podman, a task) inherits them. An unknown key
+// in a file is refused with its path and the nearest known key.
 import { readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { checkConfig, describeIssues } from '../domain/config-keys.js';
 import { gitCredentialsSchema, type GitCredentials } from './git.js';
 import { storageSecretSchema, type StorageSecret } from './storage-credentials.js';
 
@@ -33,11 +35,8 @@ function parseFile<T extends z.ZodType>(schema: T, path: string, what: string, f
     if ((e as Error).message.startsWith(what)) throw e;
     throw new Error(`${what} ${path} is not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
   }
-  const r = schema.safeParse(data ?? {});
-  if (!r.success) {
-    const issue = r.error.issues[0]!;
-    throw new Error(`${what} ${path}: ${[field, ...issue.path.map(String)].filter(Boolean).join('.')}: ${issue.message}`);
-  }
+  const r = checkConfig(schema, data ?? {}, field);
+  if (!r.success) throw new Error(`${what} ${path}: ${describeIssues(r.issues, field).join('; ')}`);
   return r.data;
 }
 

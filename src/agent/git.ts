@@ -7,15 +7,9 @@ import { join } from 'node:path';
 import { spawnStreaming } from './executors/spawn.js';
 import type { Stream } from './executors/types.js';
 import { createMasker } from './mask.js';
-import { z } from 'zod';
+import type { GitCredentials } from '../domain/credentials.js';
 
-/** Credentials for private repositories (the agent's config, or an app's git secret). */
-export const gitCredentialsSchema = z.strictObject({
-  username: z.string().min(1),
-  password: z.string().min(1).describe('password or access token'),
-  host: z.string().min(1).optional().describe('only answer for this host (example.com or example.com:8443); any host when absent'),
-});
-export type GitCredentials = z.infer<typeof gitCredentialsSchema>;
+export { gitCredentialsSchema, type GitCredentials } from '../domain/credentials.js';
 
 export interface CloneRequest {
   url: string;

@@ -1,36 +1,8 @@
 // Cloud-storage credentials from a storage secret, in the form each SDK reads by default. They are
 // handed to the task's container only (env-file and read-only mounts), never to the agent's own env.
-import { z } from 'zod';
+import { storageSecretSchema } from '../domain/credentials.js';
 
-export const storageSecretSchema = z
-  .strictObject({
-    aws: z
-      .strictObject({
-        accessKeyId: z.string().min(1),
-        secretAccessKey: z.string().min(1),
-        sessionToken: z.string().min(1).optional(),
-        region: z.string().min(1).optional(),
-      })
-      .optional(),
-    gcp: z
-      .strictObject({
-        serviceAccountJson: z.string().refine(isJsonObject, 'must be the JSON text of a service-account key file'),
-      })
-      .optional(),
-    azure: z
-      .strictObject({
-        accountName: z.string().min(1).optional(),
-        accountKey: z.string().min(1).optional(),
-        connectionString: z.string().min(1).optional(),
-      })
-      .refine((a) => a.connectionString || (a.accountName && a.accountKey), {
-        message: 'give either connectionString, or accountName with accountKey',
-      })
-      .optional(),
-  })
-  .describe('Cloud-storage credentials handed to task containers');
-
-export type StorageSecret = z.infer<typeof storageSecretSchema>;
+export { storageSecretSchema, type StorageSecret } from '../domain/credentials.js';
 
 /** A file the container sees read-only at `containerPath`. */
 export interface ContainerFile {
@@ -44,15 +16,6 @@ export interface ContainerCredentials {
 }
 
 export const GCP_CREDENTIALS_PATH = '/run/flotilla/gcp-service-account.json';
-
-function isJsonObject(text: string): boolean {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-  } catch {
-    return false;
-  }
-}
 
 function defined(entries: Record<string, string | undefined>): Record<string, string> {
   return Object.fromEntries(Object.entries(entries).filter((e): e is [string, string] => e[1] !== undefined));

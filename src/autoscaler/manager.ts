@@ -2,7 +2,7 @@
 // (reaction in well under a second), on app changes, and on a slow tick as a safety net.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
-import type { Controller } from '../server/controllers.js';
+import type { Controller } from '../domain/controller.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { Reconciler, type ReconcilerOptions } from './reconciler.js';
 import { createProvider } from './providers/index.js';

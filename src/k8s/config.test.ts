@@ -24,6 +24,33 @@ describe('glue config', () => {
     assert.deepEqual(cfg.queues[0].podTemplate, { spec: {} });
   });
 
+  it('refuses an unknown key, naming it, its path and the nearest known key', () => {
+    assert.throws(() => parseGlueConfig({ ...minimal, maxPod: 3 }), /kubernetes glue config: unknown key maxPod at the top level; did you mean maxPods\?/);
+    assert.throws(
+      () => parseGlueConfig({ ...minimal, queues: [{ name: 'cpu', maxPods: 4, namspace: 'ml' }] }),
+      /unknown key namspace at queues\[0\]; did you mean namespace\?/,
+    );
+    assert.throws(
+      () => parseGlueConfig({ ...minimal, queues: [{ name: 'cpu', maxPods: 4, resources: { limit: { cpu: '1' } } }] }),
+      /unknown key limit at queues\[0\]\.resources; did you mean limits\?/,
+    );
+    assert.throws(
+      () => parseGlueConfig({ ...minimal, queues: [{ name: 'cpu', maxPods: 4, tolerations: [{ key: 'gpu', efect: 'NoSchedule' }] }] }),
+      /unknown key efect at queues\[0\]\.tolerations\[0\]; did you mean effect\?/,
+    );
+  });
+
+  it('lets a pod template, labels and affinity through as Kubernetes objects', () => {
+    const cfg = parseGlueConfig({
+      ...minimal,
+      queues: [{
+        name: 'cpu', maxPods: 4, nodeSelector: { pool: 'a' }, affinity: { nodeAffinity: { anything: 1 } },
+        podTemplate: { metadata: { labels: { team: 'ml' }, ownerRef: 'x' }, spec: { hostNetwork: true, containers: [{ name: 'task', stdin: true }] } },
+      }],
+    });
+    assert.equal((cfg.queues[0].podTemplate as { spec: { hostNetwork?: boolean } }).spec.hostNetwork, true);
+  });
+
   it('names each bad field in its error', () => {
     const bad = {
       ...minimal,
@@ -37,6 +64,17 @@ describe('glue config', () => {
     });
     assert.throws(() => parseGlueConfig({ ...minimal, queues: [minimal.queues[0], minimal.queues[0]] }), /queues\.1\.name: queue "cpu" is listed twice/);
     assert.throws(() => parseGlueConfig({ ...minimal, queues: [{ name: 'q', maxPods: 1, podTemplate: { metadata: {} } }] }), /queues\.0\.podTemplate/);
+  });
+
+  it('refuses a glue file with an unknown key before anything starts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'glue-'));
+    dirs.push(dir);
+    await writeFile(join(dir, 'glue.yaml'), 'server: http://flotilla:8080\ndefaultImage: x\nmaxPods: 2\nkeepFinishedPods: 60\nqueues:\n  - {name: cpu, maxPods: 1, gpus: 1}\n');
+    await assert.rejects(loadGlueConfigFile(join(dir, 'glue.yaml')), (e: Error) => {
+      assert.match(e.message, /unknown key keepFinishedPods at the top level; did you mean keepFinishedPodsS\?/);
+      assert.match(e.message, /unknown key gpus at queues\[0\]; did you mean gpu\?/);
+      return true;
+    });
   });
 
   it('loads a YAML file and reads template files relative to it', async () => {

@@ -1,10 +1,12 @@
 // The Kubernetes glue's configuration (glue.yaml): per queue a pod template, a namespace and a pod limit, plus an
 // overall limit. One zod schema gives validation with errors that name the field, the types and the JSON Schema.
+// Unknown keys are refused (with the nearest known key), except inside pod templates and affinity, which are
+// Kubernetes objects passed through as written.
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { parseSettings } from '../autoscaler/providers/validate.js';
+import { parseConfig } from '../domain/config-keys.js';
 import { queueName } from '../domain/task.js';
 
 const k8sName = z
@@ -22,7 +24,7 @@ export const PodTemplateSchema = z.looseObject({
   }),
 });
 
-export const TolerationSchema = z.object({
+export const TolerationSchema = z.strictObject({
   key: z.string().optional(),
   operator: z.enum(['Exists', 'Equal']).optional(),
   value: z.string().optional(),
@@ -31,10 +33,10 @@ export const TolerationSchema = z.object({
 });
 
 /** What a queue may set on top of its template; these win over the template's own values. */
-export const PodOverridesSchema = z.object({
+export const PodOverridesSchema = z.strictObject({
   gpu: z.number().int().nonnegative().optional().describe('nvidia.com/gpu per task pod'),
   resources: z
-    .object({ requests: z.record(z.string(), quantity).optional(), limits: z.record(z.string(), quantity).optional() })
+    .strictObject({ requests: z.record(z.string(), quantity).optional(), limits: z.record(z.string(), quantity).optional() })
     .optional()
     .describe('Merged into the task container resources'),
   nodeSelector: stringMap.optional(),
@@ -54,7 +56,7 @@ export const GlueQueueSchema = PodOverridesSchema.extend({
 });
 
 export const GlueConfigSchema = z
-  .object({
+  .strictObject({
     server: z.url().describe("The control plane URL as the pods' agents reach it, e.g. http://flotilla:8080"),
     namespace: k8sName.optional().describe("Default namespace for task pods; default: the glue's own namespace (in cluster) or the kubeconfig context's"),
     defaultImage: z.string().min(1).describe('Image for tasks that name none (it must have `flotilla` on PATH)'),
@@ -82,7 +84,7 @@ export type GlueQueue = GlueConfig['queues'][number];
 export type ResolvedQueue = Omit<GlueQueue, 'podTemplate'> & { podTemplate: PodTemplate };
 export type ResolvedGlueConfig = Omit<GlueConfig, 'queues'> & { queues: ResolvedQueue[] };
 
-export const parseGlueConfig = (raw: unknown): GlueConfig => parseSettings(GlueConfigSchema, raw, 'kubernetes glue config');
+export const parseGlueConfig = (raw: unknown): GlueConfig => parseConfig(GlueConfigSchema, raw ?? {}, 'kubernetes glue config');
 
 /** Reads each queue's template file (relative to `baseDir`) and validates it, naming the queue and file on error. */
 export async function resolveTemplates(cfg: GlueConfig, baseDir: string): Promise<ResolvedGlueConfig> {
@@ -93,7 +95,7 @@ export async function resolveTemplates(cfg: GlueConfig, baseDir: string): Promis
       const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
         throw new Error(`kubernetes glue config: queues.${i}.podTemplate: cannot read ${file} (${e.code}); fix the path`);
       });
-      const tpl = parseSettings(PodTemplateSchema, parseYaml(text), `kubernetes glue config: queues.${i}.podTemplate (${file})`);
+      const tpl = parseConfig(PodTemplateSchema, parseYaml(text) ?? {}, `kubernetes glue config: queues.${i}.podTemplate (${file})`);
       return { ...q, podTemplate: tpl };
     }),
   );

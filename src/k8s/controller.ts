@@ -2,16 +2,23 @@
 // the control plane over HTTP, with an admin token minted at start and revoked at stop.
 import type pino from 'pino';
 import { FlotillaClient } from '../client/index.js';
-import type { ServerCtx } from '../server/context.js';
-import type { Controller } from '../server/controllers.js';
+import type { Controller } from '../domain/controller.js';
+import type { Store } from '../store/index.js';
 import { loadGlueConfigFile, type ResolvedGlueConfig } from './config.js';
 import { Glue, type GlueOptions } from './glue.js';
 import { defaultNamespace, Kube, loadKubeConfig } from './kube.js';
 
 const TOKEN_NAME = 'k8s-glue (control plane leader)';
 
+/** What the leader hands a controller factory (the server passes its context, which has these and more). */
+export interface GlueControllerCtx {
+  store: Pick<Store, 'tokens'>;
+  url: string;
+  log: pino.Logger;
+}
+
 export function glueController(config: ResolvedGlueConfig, opts: { kubeconfig?: string } & Partial<GlueOptions> = {}) {
-  return (ctx: ServerCtx & { url: string; log: pino.Logger }): Controller[] => {
+  return (ctx: GlueControllerCtx): Controller[] => {
     const log = ctx.log.child({ part: 'k8s-glue' });
     let glue: Glue | undefined;
     let tokenId: string | undefined;

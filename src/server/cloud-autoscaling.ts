@@ -9,7 +9,7 @@ import type { ManagerOptions } from '../autoscaler/manager.js';
 import { createProvider } from '../autoscaler/providers/index.js';
 import type { ComputeProvider, LaunchRequest } from '../autoscaler/providers/types.js';
 import { startupScriptForApp } from '../autoscaler/startup/index.js';
-import { NotFoundError } from '../store/errors.js';
+import { NotFoundError } from '../domain/errors.js';
 import type { SecretVault } from './secrets/vault.js';
 
 /** What each cloud's provider expects from the secret kind of the same name. */

@@ -1,11 +1,8 @@
 // Background loops that must run in exactly one replica (the leader).
 import type { Store } from '../store/index.js';
+import type { Controller } from '../domain/controller.js';
 
-export interface Controller {
-  name: string;
-  start(): Promise<void> | void;
-  stop(): Promise<void> | void;
-}
+export type { Controller } from '../domain/controller.js';
 
 /** Puts tasks whose lease ran out back at the head of their queue (or fails them at the attempt limit). */
 export function leaseSweeper(store: Store, everyMs: number, log: (msg: string) => void): Controller {

@@ -1,7 +1,7 @@
 // The figures of a replay, kept as the engine goes: cost, the cost floor, waits, idle time,
 // launches, the most instances at once, and every moment a limit was exceeded.
 import type { AppConfig } from '../domain/autoscaler/config.js';
-import type { SimInstance, SimJob } from './engine.js';
+import type { SimInstance, SimJob } from './sim-types.js';
 
 const HOUR = 3_600_000;
 

@@ -3,29 +3,15 @@
 // the next waiting task as soon as it is free. A Driver (our policy, or the ClearML baseline)
 // decides launches and terminations; the engine only does what it is told and keeps the books.
 import type { AppConfig, ResourceConfig } from '../domain/autoscaler/config.js';
-import type { CapacityFailure, InstanceView } from '../domain/autoscaler/policy.js';
+import type { CapacityFailure } from '../domain/autoscaler/policy.js';
 import type { SimCloud } from '../autoscaler/providers/simulated/cloud.js';
 import { CapacityError, type Offering } from '../autoscaler/providers/types.js';
 import { EventHeap, type Timed } from './heap.js';
 import { Fifo } from './fifo.js';
 import { Books } from './books.js';
+import type { SimInstance, SimJob } from './sim-types.js';
 
-export interface SimJob {
-  id: string;
-  queue: string;
-  submit: number; // ms
-  duration: number; // ms
-  started?: number; // ms of its first start
-}
-
-export interface SimInstance extends InstanceView {
-  price: number;
-  live: boolean;
-  job: SimJob | null;
-  readyAt: number;
-  serves: readonly string[]; // queues listing this instance's resource
-  idleSeq: number;
-}
+export type { SimInstance, SimJob } from './sim-types.js';
 
 export interface Driver {
   /** Agents poll their queues this often when idle (0: they are woken at once). */

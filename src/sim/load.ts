@@ -2,13 +2,14 @@
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js';
+import { checkConfig } from '../domain/config-keys.js';
 import { parseTrace, type ColumnMap, type TraceJob } from './trace.js';
 
 export function loadAppConfig(path: string): AppConfig {
   const doc = parseYamlFile(path);
-  const parsed = AppConfigSchema.safeParse(doc);
+  const parsed = checkConfig(AppConfigSchema, doc);
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top level)'}: ${i.message}`);
+  const lines = parsed.issues.map((i) => `  ${i.unknownKey ? i.message : `${i.path.join('.') || '(top level)'}: ${i.message}`}`);
   throw new Error(`${path} is not a valid autoscaler app config:\n${lines.join('\n')}`);
 }
 

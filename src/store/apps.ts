@@ -4,9 +4,9 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Database, InstanceTable } from './schema.js';
 import type { Events } from './events.js';
 import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js';
-import type { Offering } from '../autoscaler/providers/types.js';
-import { NotFoundError } from './errors.js';
-import { InvalidTransitionError } from '../domain/errors.js';
+import { parseDroppingUnknownKeys } from '../domain/config-keys.js';
+import type { Offering } from '../domain/autoscaler/offering.js';
+import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
 import { checkTransition, ENDED_STATES, LIVE_STATES, type DecisionKind, type InstanceState } from '../domain/autoscaler/lifecycle.js';
 
 export { LIVE_STATES, type InstanceState, type DecisionKind } from '../domain/autoscaler/lifecycle.js';
@@ -47,6 +47,9 @@ const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
   stateChangedAt: r.state_changed_at, endedAt: r.ended_at, workerId: r.worker_id, message: r.message,
 });
 
+/** A stored app was validated when applied; a key a later version no longer knows is dropped, so it still loads. */
+const parseStoredApp = (config: string): AppConfig => parseDroppingUnknownKeys(AppConfigSchema, JSON.parse(config));
+
 export class AppRepo {
   constructor(private readonly db: Kysely<Database>, private readonly events: Events) {}
 
@@ -62,12 +65,12 @@ export class AppRepo {
   async get(name: string): Promise<AppConfig> {
     const r = await this.db.selectFrom('apps').select('config').where('name', '=', name).executeTakeFirst();
     if (!r) throw new NotFoundError(`autoscaler app "${name}" not found`);
-    return AppConfigSchema.parse(JSON.parse(r.config));
+    return parseStoredApp(r.config);
   }
 
   async list(): Promise<(AppConfig & { updatedAt: number })[]> {
     const rows = await this.db.selectFrom('apps').selectAll().orderBy('name').execute();
-    return rows.map((r) => ({ ...AppConfigSchema.parse(JSON.parse(r.config)), updatedAt: r.updated_at }));
+    return rows.map((r) => ({ ...parseStoredApp(r.config), updatedAt: r.updated_at }));
   }
 
   async delete(name: string): Promise<void> {

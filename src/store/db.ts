@@ -10,8 +10,9 @@ import * as m002 from './migrations/002_running_index.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { runDirectly } from './hot-sql.js';
+import type { Dialect } from './driver-types.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './driver-types.js';
 
 export interface Db {
   kysely: Kysely<Database>;

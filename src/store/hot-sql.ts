@@ -2,8 +2,9 @@
 // freezes it and compiles it on every call, which cost more than SQLite took to run the statement. Here a
 // statement is a string and its bound values; only the placeholders differ between the stores.
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
-import type { Dialect } from './db.js';
-import type { CommitLater } from './sqlite-group-commit.js';
+import type { CommitLater, Dialect, Direct } from './driver-types.js';
+
+export type { Direct } from './driver-types.js';
 
 /** A piece of SQL text with the values bound to its `?` placeholders, in order. */
 export class Sql {
@@ -56,8 +57,6 @@ export function run<R>(db: Kysely<any>, dialect: Dialect, s: Sql, opts: { commit
   return db.executeQuery<R>(opts.commitLater ? { ...compiled, commitLater: true } : compiled);
 }
 
-/** Runs a statement on the store's database itself (not in a transaction), as its driver would. */
-export type Direct = (text: string, params: readonly unknown[], commitLater: boolean) => Promise<QueryResult<unknown>>;
 const directs = new WeakMap<Kysely<any>, Direct>();
 
 /**

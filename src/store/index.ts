@@ -55,4 +55,4 @@ export class Store {
   }
 }
 
-export { NotFoundError, ConflictError, ForbiddenError } from './errors.js';
+export { NotFoundError, ConflictError, ForbiddenError } from '../domain/errors.js';

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
 import type { Events } from './events.js';
 import type { LogLine } from '../domain/task.js';
-import { ConflictError, NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 
 export interface NewLogLine {
   stream: 'stdout' | 'stderr' | 'system';

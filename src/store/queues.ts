@@ -1,7 +1,7 @@
 // Named queues.
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { ConflictError, NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 
 export interface QueueInfo {
   name: string;

@@ -2,7 +2,7 @@
 // sealing and opening happen in src/server/secrets/vault.ts, which holds the key.
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import { NotFoundError } from './errors.js';
+import { NotFoundError } from '../domain/errors.js';
 
 export interface SecretInfo {
   name: string;

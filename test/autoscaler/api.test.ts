@@ -31,6 +31,47 @@ for (const dialect of DIALECTS) {
   });
 }
 
+for (const dialect of DIALECTS) {
+  test(`${dialect}: an unknown key is refused naming the key, its path and the nearest known key; nothing is applied`, async () => {
+    const t = await startTestControlPlane(dialect);
+    const list = async () => (await t.user.request<{ apps: { name: string }[] }>('GET', '/api/v1/autoscalers')).apps;
+    try {
+      // Top level, on create: not created.
+      const top = await applyApp(t.user, { ...simApp, budgett: { maxPerHour: 3 } } as never).catch((e) => e);
+      assert.ok(top instanceof ApiError && top.status === 400, String(top));
+      assert.deepEqual(top.issues, [{ field: 'body.budgett', message: 'unknown key budgett at the top level; did you mean budget?' }]);
+      assert.deepEqual(await list(), []);
+
+      // Nested, on update: the stored app is unchanged.
+      await applyApp(t.user, simApp as never);
+      const before = await t.user.request('GET', '/api/v1/autoscalers/sim');
+      const nested = {
+        ...simApp,
+        resources: [{ ...simApp.resources[0], maxInstances: 5, maxInstancs: 9 }],
+        timings: { ...simApp.timings, idleTimeout: 5 },
+      };
+      const err = await applyApp(t.user, nested as never).catch((e) => e);
+      assert.ok(err instanceof ApiError && err.status === 400, String(err));
+      assert.deepEqual(err.issues, [
+        { field: 'body.resources.0.maxInstancs', message: 'unknown key maxInstancs at resources[0]; did you mean maxInstances?' },
+        { field: 'body.timings.idleTimeout', message: 'unknown key idleTimeout at timings; did you mean idleTimeoutS?' },
+      ]);
+      assert.deepEqual(await t.user.request('GET', '/api/v1/autoscalers/sim'), before);
+      assert.deepEqual((await list()).map((a) => a.name), ['sim']);
+
+      // An app stored before strictness (or by a version that knew a key this one does not) still loads.
+      const row = await t.cp.store.kysely.selectFrom('apps').select('config').where('name', '=', 'sim').executeTakeFirstOrThrow();
+      const stored = { ...JSON.parse(row.config), retiredKey: 1, budget: { maxInstances: 2, oldCap: 1 } };
+      await t.cp.store.kysely.updateTable('apps').set({ config: JSON.stringify(stored) }).where('name', '=', 'sim').execute();
+      const loaded = await t.user.request<{ budget: unknown; retiredKey?: unknown }>('GET', '/api/v1/autoscalers/sim');
+      assert.deepEqual(loaded.budget, { maxInstances: 2 });
+      assert.equal(loaded.retiredKey, undefined);
+    } finally {
+      await t.stop();
+    }
+  });
+}
+
 test('sqlite: credentials given inline are never echoed; the schema is served; delete stops the instances', async () => {
   const t = await startTestControlPlane('sqlite', { autoscaler: { tickMs: 200, reconciler: { listEveryMs: 200 } } });
   try {

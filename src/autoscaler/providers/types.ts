@@ -1,15 +1,10 @@
 // The one interface every compute provider implements (local, simulated, aws, gcp).
 // The reconciler is the only caller; the policy never sees a provider.
 
-export type ProviderState = 'pending' | 'running' | 'stopping' | 'terminated';
-export type Market = 'spot' | 'on-demand';
+import type { Offering } from '../../domain/autoscaler/offering.js';
 
-/** Where one launch is attempted: the policy picks it, the capacity cache remembers failures of it. */
-export interface Offering {
-  instanceType: string;
-  zone?: string; // AZ, subnet or GCE zone; undefined = provider default
-  market: Market;
-}
+export type { Market, Offering } from '../../domain/autoscaler/offering.js';
+export type ProviderState = 'pending' | 'running' | 'stopping' | 'terminated';
 
 export interface LaunchRequest {
   appId: string;

@@ -1,16 +1,13 @@
-// Turns a zod failure into one error that names each bad field and what to write instead.
+// Turns a zod failure into one error that names each bad field and what to write instead; an unknown key
+// is named with its path and the nearest known key (../../domain/config-keys.ts).
 import type { z } from 'zod';
-
-/** A field path as users write it: `resources[0].launch.ami`. */
-function fieldPath(prefix: string, path: PropertyKey[]): string {
-  return path.reduce<string>((acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : `${acc}.${String(key)}`), prefix);
-}
+import { checkConfig, describeIssues } from '../../domain/config-keys.js';
 
 /** The issues of `value` against `schema`, each with the full field path, for an apply-time 400. */
 export function settingsIssues(schema: z.ZodType, value: unknown, prefix: string): { field: string; message: string }[] {
-  const result = schema.safeParse(value ?? {});
+  const result = checkConfig(schema, value ?? {}, prefix);
   if (result.success) return [];
-  return result.error.issues.map((issue) => ({ field: fieldPath(prefix, issue.path), message: issue.message }));
+  return result.issues.map((issue) => ({ field: issue.field, message: issue.message }));
 }
 
 export class SettingsError extends Error {
@@ -22,11 +19,7 @@ export class SettingsError extends Error {
 
 /** Parses `value` or throws a SettingsError such as `aws provider settings: region: expected string`. */
 export function parseSettings<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(value ?? {});
+  const result = checkConfig(schema, value ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const field = issue.path.length ? issue.path.join('.') : '(root)';
-    return `${field}: ${issue.message}`;
-  });
-  throw new SettingsError(`${what}: ${lines.join('; ')}`);
+  throw new SettingsError(`${what}: ${describeIssues(result.issues).join('; ')}`);
 }

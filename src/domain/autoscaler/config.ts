@@ -1,5 +1,7 @@
 // The autoscaler app's configuration: what users write in app.yaml and send to the API.
 // One zod schema is the single source: validation, TypeScript types and the exported JSON Schema.
+// Every object is strict: an unknown key is refused (see ../config-keys.ts); provider.settings and a
+// resource's launch are free-form here and checked by the provider's own strict schema.
 import { z } from 'zod';
 import { SimulationSchema } from './simulation-config.js';
 
@@ -7,7 +9,7 @@ const name = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'use lower-case letters, digits and dashes (at most 63)');
 
-export const ResourceSchema = z.object({
+export const ResourceSchema = z.strictObject({
   name,
   instanceType: z.string().min(1).describe('Cloud instance or machine type, e.g. g5.xlarge'),
   spot: z.boolean().default(false).describe('Launch as spot / preemptible'),
@@ -28,9 +30,9 @@ export const ResourceSchema = z.object({
 });
 
 export const AppConfigSchema = z
-  .object({
+  .strictObject({
     name,
-    provider: z.object({
+    provider: z.strictObject({
       kind: z.enum(['local', 'simulated', 'aws', 'gcp']),
       settings: z.record(z.string(), z.unknown()).default({}),
     }),
@@ -39,20 +41,20 @@ export const AppConfigSchema = z
       .record(z.string().min(1), z.array(z.string().min(1)).min(1))
       .describe('queue name -> resource names, the first preferred'),
     budget: z
-      .object({
+      .strictObject({
         maxInstances: z.number().int().positive().optional(),
         maxPerHour: z.number().positive().optional().describe('USD per hour cap over all instances'),
       })
       .default({}),
     timings: z
-      .object({
+      .strictObject({
         idleTimeoutS: z.number().nonnegative().default(120),
         bootTimeoutS: z.number().positive().default(600),
         capacityCooldownS: z.number().nonnegative().default(300),
       })
       .default({ idleTimeoutS: 120, bootTimeoutS: 600, capacityCooldownS: 300 }),
     execution: z
-      .object({
+      .strictObject({
         image: z.string().optional(),
         startupScript: z.string().optional(),
         gitSecret: z.string().optional(),

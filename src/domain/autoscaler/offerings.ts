@@ -1,6 +1,6 @@
 // Where a resource may be launched, in the order the policy tries them, and which of those
 // places are cooling down after a capacity error. Pure helpers of the policy.
-import type { Offering } from '../../autoscaler/providers/types.js';
+import type { Offering } from './offering.js';
 import type { ResourceConfig } from './config.js';
 
 /** Spot zones first (when spot), then on-demand zones if the resource allows the fallback. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AppConfigSchema, type AppConfig, type AppConfigInput } from './config.js';
 import { plan, type Action, type InstanceView, type Snapshot } from './policy.js';
-import type { Offering } from '../../autoscaler/providers/types.js';
+import type { Offering } from './offering.js';
 
 const S = 1000;
 const NOW = 10_000 * S;

@@ -1,7 +1,7 @@
 // The autoscaler policy: a pure function from what is (snapshot) to what to do (actions).
 // No I/O, no clock, no randomness: the reconciler and the trace simulator both call it, so the
 // simulator's figures are the product's behaviour. O(instances + queues x resources) per call.
-import type { Offering } from '../../autoscaler/providers/types.js';
+import type { Offering } from './offering.js';
 import type { AppConfig, ResourceConfig } from './config.js';
 import { coolingDown, coolingUntil, describeOffering, offeringsFor, type CapacityFailure } from './offerings.js';
 import type { InstanceState } from './lifecycle.js';

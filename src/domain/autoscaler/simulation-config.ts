@@ -3,7 +3,7 @@
 import { z } from 'zod';
 
 export const BootTimeSchema = z
-  .object({
+  .strictObject({
     distribution: z.enum(['fixed', 'uniform', 'lognormal']).default('fixed'),
     seconds: z.number().positive().default(120).describe('fixed: the boot time; lognormal: the median'),
     minSeconds: z.number().positive().optional().describe('uniform: lower bound'),
@@ -16,12 +16,12 @@ export const BootTimeSchema = z
   })
   .describe('Time from launch until the worker registers');
 
-export const FaultsSchema = z.object({
+export const FaultsSchema = z.strictObject({
   capacityErrorRate: z.number().min(0).max(1).default(0).describe('Chance that one launch fails with a capacity error'),
   spotInterruptionsPerHour: z.number().nonnegative().default(0).describe('Interruptions per spot instance-hour'),
   noCapacity: z
     .array(
-      z.object({
+      z.strictObject({
         instanceType: z.string().min(1),
         zone: z.string().optional(),
         market: z.enum(['spot', 'on-demand']).optional(),
@@ -32,14 +32,14 @@ export const FaultsSchema = z.object({
 });
 
 export const RouteRuleSchema = z
-  .object({
+  .strictObject({
     queue: z.string().min(1),
     minGpus: z.number().int().nonnegative().default(0),
     maxGpus: z.number().int().nonnegative().optional().describe('omitted = no upper bound'),
   })
   .describe('A trace job asking for minGpus..maxGpus GPUs goes to this queue; the first matching rule wins');
 
-export const SimulationSchema = z.object({
+export const SimulationSchema = z.strictObject({
   bootTime: BootTimeSchema.default({ distribution: 'fixed', seconds: 120, sigma: 0.25 }),
   route: z.array(RouteRuleSchema).default([]).describe('Routing of trace jobs to queues; jobs matching no rule are skipped'),
   faults: FaultsSchema.default({ capacityErrorRate: 0, spotInterruptionsPerHour: 0, noCapacity: [] }),

@@ -1,10 +1,11 @@
 // Autoscaler apps over the API: apply a config, read it back, its status and journal, and why a task waits.
 import { z } from 'zod';
-import { addRoute, ValidationError, zodIssues } from '../route.js';
+import { addRoute, ValidationError } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { AppConfigSchema, appConfigJsonSchema, type AppConfig } from '../../domain/autoscaler/config.js';
 import { appStatus } from '../../autoscaler/status.js';
 import { whyTask } from '../../autoscaler/why.js';
+import { checkConfig } from '../../domain/config-keys.js';
 import { validateProviderSettings } from '../../autoscaler/providers/validate-config.js';
 
 const nameParams = z.object({ name: z.string().min(1) });
@@ -23,8 +24,10 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
     summary: 'Create or replace an autoscaler app (the same document as app.yaml)',
     params: nameParams, body: z.record(z.string(), z.unknown()),
     handler: async ({ params, body, reply }) => {
-      const parsed = AppConfigSchema.safeParse({ ...body, name: body.name ?? params.name });
-      if (!parsed.success) throw new ValidationError(zodIssues('body', parsed.error));
+      // Strict: an unknown key is a 400 naming it, its path and the nearest known key, and nothing is stored.
+      const parsed = checkConfig(AppConfigSchema, { ...body, name: body.name ?? params.name });
+      if (!parsed.success)
+        throw new ValidationError(parsed.issues.map((i) => ({ field: ['body', ...i.path.map(String)].join('.'), message: i.message })));
       if (parsed.data.name !== params.name)
         throw new ValidationError([{ field: 'body.name', message: `must match the URL's name "${params.name}"` }]);
       const issues = validateProviderSettings(parsed.data);

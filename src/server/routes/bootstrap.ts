@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { AuthError } from '../auth.js';
-import { ForbiddenError } from '../../store/errors.js';
+import { ForbiddenError } from '../../domain/errors.js';
 import type { Store } from '../../store/index.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import { AgentBundle } from '../bootstrap/bundle.js';

@@ -7,7 +7,7 @@ import { addRoute } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { queueName, type Task } from '../../domain/task.js';
 import type { Store } from '../../store/index.js';
-import { ConflictError } from '../../store/errors.js';
+import { ConflictError } from '../../domain/errors.js';
 import { waitForEvent } from '../wait.js';
 
 /** The journal's app name for the glue's rows (store.decisions). */

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { addRoute, ValidationError, zodIssues } from '../route.js';
 import type { RouteGroup, ServerCtx } from '../context.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../store/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { SECRET_KINDS, SECRET_KIND_NAMES, type SecretKind } from '../secrets/kinds.js';
 import type { SecretVault } from '../secrets/vault.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup } from '../context.js';
-import { NotFoundError } from '../../store/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
 
 export const tokenRoutes: RouteGroup = ({ app, routes, store }) => {
   addRoute(app, routes, {

@@ -4,7 +4,7 @@ import { addRoute } from '../route.js';
 import type { RouteGroup, ServerCtx } from '../context.js';
 import { queueName } from '../../domain/task.js';
 import { waitForEvent } from '../wait.js';
-import { ForbiddenError, GoneError } from '../../store/errors.js';
+import { ForbiddenError, GoneError } from '../../domain/errors.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
 import type { Lease, Task } from '../../domain/task.js';

@@ -1,8 +1,7 @@
 // What each kind of secret holds. A value is checked against its kind when it is written, so a
 // mistake shows up at `flotilla secret set`, not when an agent or a provider first needs it.
 import { z } from 'zod';
-import { storageSecretSchema } from '../../agent/storage-credentials.js';
-import { gitCredentialsSchema } from '../../agent/git.js';
+import { gitCredentialsSchema, storageSecretSchema } from '../../domain/credentials.js';
 
 export const gitSecretSchema = gitCredentialsSchema;
 

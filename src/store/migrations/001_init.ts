@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Dialect } from '../db.js';
+import type { Dialect } from '../driver-types.js';
 
 export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema
