@@ -9,7 +9,8 @@ import {
   type Instance,
   type InstanceStateName,
 } from '@aws-sdk/client-ec2';
-import { defaultBackoff, withBackoff, type BackoffOptions } from '../backoff.js';
+import { retry, type RetryOptions } from '../../../domain/backoff.js';
+import { BACKOFF } from '../../../domain/timings.js';
 import { parseSettings } from '../validate.js';
 import {
   CapacityError,
@@ -29,7 +30,8 @@ import { AwsLaunchSchema, type AwsSettings } from './settings.js';
 export interface AwsDeps {
   /** A ready client (tests: one with fault-injecting middleware). Default: built from the settings. */
   client?: EC2Client;
-  backoff?: Partial<BackoffOptions>;
+  /** Tests: `{ sleep: async () => {} }` so retries do not wait; a fixed `random` for a deterministic mode. */
+  backoff?: Partial<Pick<RetryOptions, 'sleep' | 'random' | 'policy'>>;
   now?: () => Date;
 }
 
@@ -78,7 +80,7 @@ function toProviderInstance(instance: Instance): ProviderInstance {
 export class AwsProvider implements ComputeProvider {
   readonly kind = 'aws';
   private readonly client: EC2Client;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: Omit<RetryOptions, 'shouldRetry'>;
   private readonly now: () => Date;
 
   constructor(
@@ -86,14 +88,14 @@ export class AwsProvider implements ComputeProvider {
     deps: AwsDeps = {},
   ) {
     this.client = deps.client ?? ec2ClientFor(settings);
-    this.backoff = { ...defaultBackoff, attempts: settings.throttleRetries + 1, ...deps.backoff };
+    this.backoff = { policy: BACKOFF.cloud, attempts: settings.throttleRetries + 1, ...deps.backoff };
     this.now = deps.now ?? (() => new Date());
   }
 
   /** Retries throttling with jitter; a throttle that outlasts the retries becomes a ThrottleError. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await withBackoff(fn, isAwsThrottle, this.backoff);
+      return await retry(fn, { ...this.backoff, shouldRetry: isAwsThrottle });
     } catch (err) {
       if (!isAwsThrottle(err)) throw err;
       const code = awsErrorCode(err) ?? 'Throttling';
