@@ -4,7 +4,7 @@ import { addRoute, ValidationError, zodIssues } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { AppConfigSchema, appConfigJsonSchema, type AppConfig } from '../../domain/autoscaler/config.js';
 import { appStatus } from '../../autoscaler/status.js';
-import { validateProviderSettings } from '../../autoscaler/providers/validate-config.js';
+import { validateProviderSettings } from '../../autoscaler/providers/index.js';
 
 const nameParams = z.object({ name: z.string().min(1) });
 
