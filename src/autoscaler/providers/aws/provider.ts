@@ -1,6 +1,7 @@
 // ComputeProvider for AWS EC2: RunInstances with tags at creation, list by tag, terminate.
 import {
   CancelSpotInstanceRequestsCommand,
+  DescribeInstancesCommand,
   DescribeSpotInstanceRequestsCommand,
   EC2Client,
   RunInstancesCommand,
@@ -106,6 +107,10 @@ export class AwsProvider implements ComputeProvider {
   async launch(req: LaunchRequest): Promise<LaunchedInstance> {
     const launch = parseSettings(AwsLaunchSchema, req.launch, `aws launch settings of resource "${req.resource}"`);
     const input = buildRunInstancesInput(req, launch);
+    // EC2 honours ClientToken, but not every EC2 API does (moto makes two machines of one token), and a token's
+    // idempotency window is not forever: our own tag check makes "one token, one machine" hold either way.
+    const known = await this.findByToken(req.appId, req.clientToken);
+    if (known) return { providerId: known.providerId, offering: req.offering, state: known.state };
     try {
       const out = await this.call('RunInstances', () => this.client.send(new RunInstancesCommand(input)));
       const instance = out.Instances?.[0];
@@ -118,6 +123,18 @@ export class AwsProvider implements ComputeProvider {
       const message = `EC2 has no ${req.offering.market} capacity for ${req.offering.instanceType} in ${where}: ${code}`;
       throw new CapacityError(message, req.offering, code);
     }
+  }
+
+  /** The live machine launched with this token (its flotilla-instance tag), if any. */
+  private async findByToken(appId: string, clientToken: string): Promise<ProviderInstance | undefined> {
+    const Filters = [
+      { Name: `tag:${TAG.app}`, Values: [appId] },
+      { Name: `tag:${TAG.instance}`, Values: [clientToken] },
+      { Name: 'instance-state-name', Values: LIVE_STATES },
+    ];
+    const out = await this.call('DescribeInstances', () => this.client.send(new DescribeInstancesCommand({ Filters })));
+    const found = (out?.Reservations ?? []).flatMap((r) => r.Instances ?? []).map(toProviderInstance);
+    return found.find((i) => i.clientToken === clientToken);
   }
 
   async terminate(providerIds: string[]): Promise<void> {
