@@ -7,7 +7,7 @@ import { startControlPlane } from '../src/server/main.js';
 import { FlotillaClient } from '../src/client/index.js';
 import { table } from '../src/cli/output.js';
 import type { ComputeProvider, LaunchRequest } from '../src/autoscaler/providers/types.js';
-import { LocalProvider } from '../src/autoscaler/providers/local/index.js';
+import { PROVIDERS, localProvider } from '../src/autoscaler/providers/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 
@@ -29,7 +29,7 @@ async function main() {
   const launches: number[] = [];
   const cp = await startControlPlane({
     dataDir: dir, port: 0, logLevel: 'silent', stopLocalWorkersOnClose: true,
-    autoscaler: { providerFor: async (cfg) => timed(new LocalProvider({ logDir: join(dir, 'workers', cfg.name) }), launches) },
+    autoscaler: { providers: PROVIDERS.with({ ...localProvider, create: async (cfg, ctx) => timed(await localProvider.create(cfg, ctx), launches) }) },
   });
   const c = new FlotillaClient(cp.url, cp.adminToken!);
   await c.request('PUT', '/api/v1/autoscalers/bench', {

@@ -8,7 +8,8 @@ import { FlotillaClient } from '../src/client/index.js';
 import { createAwsProvider, ec2ClientFor } from '../src/autoscaler/providers/aws/index.js';
 import { AwsSettingsSchema } from '../src/autoscaler/providers/aws/settings.js';
 import type { AppConfig } from '../src/domain/autoscaler/config.js';
-import type { ManagerOptions } from '../src/autoscaler/manager.js';
+import type { ControlPlaneOptions } from '../src/server/main.js';
+import { PROVIDERS, awsProvider } from '../src/autoscaler/providers/index.js';
 import { startMoto, type Moto } from './helpers/moto.js';
 import {
   awsApp, bootstrapTokenIn, exchange, live, machinesOf, motoClient, reclaim, userDataOf, type Machine,
@@ -18,9 +19,8 @@ import { startTestControlPlane, type TestControlPlane } from './support/control-
 import { waitFor } from './support/wait.js';
 
 const SECRET_KEY = 'moto-secret-key-never-in-a-log';
-const FAST: Partial<ManagerOptions> = {
-  tickMs: 200,
-  reconciler: { listEveryMs: 200, orphanGraceMs: 2000, requestedGraceMs: 5000 },
+const FAST: Partial<ControlPlaneOptions> = {
+  timings: { tickMs: 200, listEveryMs: 200, orphanGraceMs: 2000, requestedGraceMs: 5000 },
 };
 
 interface Decision { kind: string; reason: string; queue: string | null; detail: Record<string, any> }
@@ -38,7 +38,7 @@ for (const dialect of DIALECTS) {
     let t: TestControlPlane;
     const ec2 = () => motoClient(moto.url);
     before(async () => {
-      t = await startTestControlPlane(dialect, { autoscaler: FAST });
+      t = await startTestControlPlane(dialect, FAST);
       await t.admin.putSecret('moto-creds', 'aws', { accessKeyId: 'testing', secretAccessKey: SECRET_KEY });
     });
     after(async () => t?.stop());
@@ -141,7 +141,7 @@ for (const dialect of DIALECTS) {
       return createAwsProvider(cfg.provider.settings, { client, backoff: { sleep: async () => {} } });
     };
     before(async () => {
-      t = await startTestControlPlane(dialect, { autoscaler: { ...FAST, providerFor } });
+      t = await startTestControlPlane(dialect, { ...FAST, autoscaler: { providers: PROVIDERS.with({ ...awsProvider, create: providerFor }) } });
       const out = await motoClient(moto.url).send(new DescribeSubnetsCommand({}));
       subnets = (out.Subnets ?? []).map((s) => s.SubnetId!).sort().slice(0, 2);
     });

@@ -2,8 +2,8 @@
 // burst of EC2 launches into a real moto_server, then started again on the same store: afterwards every
 // machine carrying the app's tags is owned by a live record or terminated, and no record owns two.
 // A loopback proxy holds the launches in flight so the kill lands mid-burst: half of them made in moto
-// with no answer yet, half never delivered. Timings are shortened with the hidden
-// FLOTILLA_AUTOSCALER_TIMINGS variable.
+// with no answer yet, half never delivered. Timings are shortened with the
+// FLOTILLA_TIMINGS variable (docs/configuration.md).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,7 +29,7 @@ async function startServer(dir: string, motoUrl: string): Promise<Server> {
     '--data-dir', join(dir, 'data'), '--port', '0', '--log-level', 'info'], {
     env: {
       PATH: process.env.PATH, HOME: dir, AWS_ENDPOINT_URL: motoUrl,
-      FLOTILLA_AUTOSCALER_TIMINGS: JSON.stringify({ tickMs: 200, listEveryMs: 200, orphanGraceMs: 1500, requestedGraceMs: 3000 }),
+      FLOTILLA_TIMINGS: JSON.stringify({ tickMs: 200, listEveryMs: 200, orphanGraceMs: 1500, requestedGraceMs: 3000 }),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

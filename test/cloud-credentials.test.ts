@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Store } from '../src/store/index.js';
 import { secretVault, type SecretVault } from '../src/server/secrets/vault.js';
-import { createProvider } from '../src/autoscaler/providers/index.js';
-import '../src/autoscaler/providers/aws/register.js';
-import '../src/autoscaler/providers/gcp/register.js';
-import { cloudAutoscaling, providerCredentials, timingsFromEnv } from '../src/server/cloud-autoscaling.js';
+import { PROVIDERS, awsProvider } from '../src/autoscaler/providers/index.js';
+import { providerForApp } from '../src/autoscaler/manager.js';
+import { cloudAutoscaling, providerCredentials } from '../src/server/cloud-autoscaling.js';
+import { timingsOf } from '../src/server/main.js';
 import { AppConfigSchema, type AppConfig } from '../src/domain/autoscaler/config.js';
 import type { AwsProvider } from '../src/autoscaler/providers/aws/index.js';
 import type { GcpProvider } from '../src/autoscaler/providers/gcp/index.js';
@@ -44,11 +44,11 @@ for (const dialect of DIALECTS) {
       await vault.put('aws-prod', 'aws', { accessKeyId: 'AKIA1', secretAccessKey: 's3cret', region: 'eu-west-1' });
       await vault.put('gcp-prod', 'gcp', { serviceAccountJson: key, projectId: 'p' });
       const awsCfg = app('aws', { region: 'us-east-1', credentialsSecret: 'aws-prod' });
-      const aws = (await createProvider(awsCfg, { dataDir: dir, credentials: await providerCredentials(vault, awsCfg) })) as AwsProvider;
+      const aws = (await PROVIDERS.create(awsCfg, { dataDir: dir, credentials: await providerCredentials(vault, awsCfg) })) as AwsProvider;
       assert.deepEqual(aws.settings.credentials, { accessKeyId: 'AKIA1', secretAccessKey: 's3cret' });
       await aws.close();
       const gcpCfg = app('gcp', { project: 'p', credentialsSecret: 'gcp-prod' });
-      const gcp = (await createProvider(gcpCfg, { dataDir: dir, credentials: await providerCredentials(vault, gcpCfg) })) as GcpProvider;
+      const gcp = (await PROVIDERS.create(gcpCfg, { dataDir: dir, credentials: await providerCredentials(vault, gcpCfg) })) as GcpProvider;
       assert.equal(gcp.settings.credentials, key);
       await gcp.close();
       assert.equal(await providerCredentials(vault, app('aws', { region: 'r' })), undefined, 'no secret: the SDK default chain');
@@ -58,7 +58,7 @@ for (const dialect of DIALECTS) {
       const cfg = app('aws', { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentialsSecret: 'later', throttleRetries: 0 });
       await assert.rejects(providerCredentials(vault, cfg),
         /app "aws-app" provider.settings.credentialsSecret names secret "later", which does not exist: create it with `flotilla secret set later --kind aws`/);
-      const provider = await cloudAutoscaling(vault, dir, {}).providerFor!(cfg);
+      const provider = await providerForApp(awsProvider, cfg, { dataDir: dir, ...cloudAutoscaling(vault) });
       await assert.rejects(provider.list('aws-app'), /names secret "later", which does not exist/);
       await vault.put('later', 'aws', { accessKeyId: 'AKIA2', secretAccessKey: 'x' });
       // Now the provider is built: the call goes to the (closed) loopback endpoint, not to the vault error.
@@ -71,9 +71,14 @@ for (const dialect of DIALECTS) {
   });
 }
 
-test('FLOTILLA_AUTOSCALER_TIMINGS sets the manager tick and reconciler timings, and names itself when wrong', () => {
-  assert.deepEqual(timingsFromEnv({ FLOTILLA_AUTOSCALER_TIMINGS: '{"tickMs":200,"listEveryMs":100}' }),
-    { tickMs: 200, reconciler: { listEveryMs: 100 } });
-  assert.deepEqual(timingsFromEnv({}), {});
-  assert.throws(() => timingsFromEnv({ FLOTILLA_AUTOSCALER_TIMINGS: '{"tick":1}' }), /^Error: FLOTILLA_AUTOSCALER_TIMINGS: /);
+test('FLOTILLA_TIMINGS sets the control plane\'s timings, loses to options and --lease-ttl, and names the bad key', () => {
+  const t = timingsOf({ env: { FLOTILLA_TIMINGS: '{"tickMs":200,"listEveryMs":100,"leaseTtlMs":8000}' } });
+  assert.equal(t.tickMs, 200);
+  assert.equal(t.listEveryMs, 100);
+  assert.equal(t.heartbeatMs, 2000, 'the heartbeat follows the lease');
+  assert.equal(timingsOf({ env: { FLOTILLA_TIMINGS: '{"tickMs":200}' }, timings: { tickMs: 50 } }).tickMs, 50);
+  assert.equal(timingsOf({ env: { FLOTILLA_TIMINGS: '{"leaseTtlMs":8000}' }, leaseTtlS: 2 }).leaseTtlMs, 2000);
+  assert.equal(timingsOf({ env: {} }).tickMs, 10_000);
+  assert.throws(() => timingsOf({ env: { FLOTILLA_TIMINGS: '{"tick":1}' } }), /^Error: FLOTILLA_TIMINGS: unknown key "tick"; did you mean "tickMs"\?/);
+  assert.throws(() => timingsOf({ env: { FLOTILLA_AUTOSCALER_TIMINGS: '{"tickMs":1}' } }), /FLOTILLA_AUTOSCALER_TIMINGS is now FLOTILLA_TIMINGS/);
 });

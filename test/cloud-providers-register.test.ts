@@ -1,20 +1,25 @@
-// The aws and gcp providers plug into the lead's factory and apply-time validator, and the start-up
-// script adapter renders from an app config.
+// The provider records: one registry (PROVIDERS) with every provider, each record's factory and apply-time
+// validator, and the start-up script adapter renders from an app config.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parse } from 'yaml';
-import '../src/autoscaler/providers/aws/register.js';
-import '../src/autoscaler/providers/gcp/register.js';
 import { AppConfigSchema } from '../src/domain/autoscaler/config.js';
 import type { AwsProvider } from '../src/autoscaler/providers/aws/index.js';
 import type { GcpProvider } from '../src/autoscaler/providers/gcp/index.js';
-import { createProvider } from '../src/autoscaler/providers/index.js';
-import { validateProviderSettings } from '../src/autoscaler/providers/validate-config.js';
+import { PROVIDERS, ProviderRegistry, localProvider, validateProviderSettings } from '../src/autoscaler/providers/index.js';
 import { startupScriptForApp } from '../src/autoscaler/startup/index.js';
 
 const example = (file: string) => AppConfigSchema.parse(parse(readFileSync(`deploy/examples/${file}`, 'utf8')));
+
+test('one registry holds every provider kind an app file may name, each once', () => {
+  assert.deepEqual(PROVIDERS.names().sort(), [...AppConfigSchema.shape.provider.shape.kind.options].sort());
+  assert.throws(() => PROVIDERS.get('azure'), /provider "azure" is not available in this build \(known: local, simulated, aws, gcp\)/);
+  assert.throws(() => new ProviderRegistry([localProvider, localProvider]), /provider "local" is registered twice/);
+  assert.equal(PROVIDERS.with({ ...localProvider, capabilities: { ...localProvider.capabilities, spot: true } }).get('local').capabilities.spot, true);
+  assert.equal(PROVIDERS.get('local').capabilities.spot, false, 'with() copies');
+});
 
 test('the example apps have no provider issues', () => {
   assert.deepEqual(validateProviderSettings(example('aws-moto.yaml')), []);
@@ -36,12 +41,12 @@ test('bad settings are reported with the field path a user writes', () => {
 
 test('the factory hands decrypted credentials to the provider', async () => {
   const creds = { accessKeyId: 'AKIA1', secretAccessKey: 's3cret' };
-  const aws = (await createProvider(example('aws-moto.yaml'), { dataDir: '/nonexistent', credentials: creds })) as AwsProvider;
+  const aws = (await PROVIDERS.create(example('aws-moto.yaml'), { dataDir: '/nonexistent', credentials: creds })) as AwsProvider;
   assert.equal(aws.kind, 'aws');
   assert.deepEqual(aws.settings.credentials, creds);
   await aws.close();
   const key = { client_email: 'w@p.iam.gserviceaccount.com', private_key: '-----BEGIN PRIVATE KEY-----\n' };
-  const gcp = (await createProvider(example('gcp.yaml'), { dataDir: '/x', credentials: { json: JSON.stringify(key) } })) as GcpProvider;
+  const gcp = (await PROVIDERS.create(example('gcp.yaml'), { dataDir: '/x', credentials: { json: JSON.stringify(key) } })) as GcpProvider;
   assert.equal(gcp.kind, 'gcp');
   assert.equal(gcp.settings.credentials, JSON.stringify(key));
   await gcp.close();

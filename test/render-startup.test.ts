@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { startControlPlane, type ControlPlane } from '../src/server/main.js';
 import { PLACEHOLDER_TOKEN } from '../src/cli/commands/render-startup.js';
 import { VERSION } from '../src/version.js';
+import { PROVIDERS } from '../src/autoscaler/providers/index.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/src/cli/main.js');
 let dir: string;
@@ -33,7 +34,7 @@ before(async () => {
   // No cloud is called: the apps are only stored and rendered, their reconcilers see an empty cloud.
   const noCloud = async () => ({ kind: 'none', list: async () => [], terminate: async () => {},
     launch: async () => { throw new Error('this test launches nothing'); } });
-  cp = await startControlPlane({ dataDir: join(dir, 'server'), port: 0, logLevel: 'silent', autoscaler: { providerFor: noCloud } });
+  cp = await startControlPlane({ dataDir: join(dir, 'server'), port: 0, logLevel: 'silent', autoscaler: { providers: PROVIDERS.with(...PROVIDERS.records().map((r) => ({ ...r, create: noCloud }))) } });
 });
 after(async () => {
   await cp?.close();

@@ -9,6 +9,8 @@ import type { Execution, Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { LogShipper, type OutputTransform } from './log-shipper.js';
 import { sleep, withRetry } from './retry.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { DEFAULT_TIMINGS } from '../domain/timings.js';
 
 export interface AgentOptions {
   server: string;
@@ -28,8 +30,11 @@ export interface AgentOptions {
   prepare?: (d: Dequeued, workDir: string, log: LogShipper) => Promise<void | { command?: string }>;
   /** Rewrites output before it leaves the machine (secret masking); its held-back tail is flushed per task. */
   transformOutput?: OutputTransform;
+  /** Default: DEFAULT_TIMINGS.agentStopGraceMs. */
   stopGraceMs?: number;
   log?: (msg: string) => void;
+  /** The clock of the idle timeout (tests move it). */
+  clock?: Clock;
 }
 
 export interface Agent {
@@ -43,11 +48,13 @@ export function createAgent(o: AgentOptions): Agent {
   const workerId = o.workerId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const executor = o.executor ?? new ProcessExecutor();
   const log = o.log ?? ((m: string) => process.stderr.write(`[agent ${workerId}] ${m}\n`));
-  const graceMs = o.stopGraceMs ?? 10_000;
+  const graceMs = o.stopGraceMs ?? DEFAULT_TIMINGS.agentStopGraceMs;
+  const clock = o.clock ?? systemClock;
   const polling = new AbortController();
   let stopping: string | null = null;
   let current: { d: Dequeued; exec?: Execution; shipper: LogShipper } | null = null;
-  let settings: AgentSettings = { leaseTtlMs: 30_000, heartbeatMs: 5_000, maxWaitMs: 30_000 };
+  // Until the control plane answers register with its own.
+  let settings: AgentSettings = { leaseTtlMs: DEFAULT_TIMINGS.leaseTtlMs, heartbeatMs: DEFAULT_TIMINGS.heartbeatMs, maxWaitMs: DEFAULT_TIMINGS.maxWaitMs };
   // The end of the last task rides on the next dequeue: one request between two tasks, not two.
   let ended: FinishedReport | undefined;
 
@@ -59,20 +66,20 @@ export function createAgent(o: AgentOptions): Agent {
       Infinity, () => !!stopping);
     settings = reg.settings;
     log(`registered as worker ${workerId} on queues ${o.queues.join(', ')}`);
-    let idleSince = Date.now();
+    let idleSince = clock.now();
     while (!stopping) {
-      const idleLeft = o.idleExitS === undefined ? Infinity : idleSince + o.idleExitS * 1000 - Date.now();
+      const idleLeft = o.idleExitS === undefined ? Infinity : idleSince + o.idleExitS * 1000 - clock.now();
       if (idleLeft <= 0) {
         log(`idle for ${o.idleExitS}s: exiting`);
         break;
       }
-      const d = await nextTask(Math.min(20_000, idleLeft));
+      const d = await nextTask(Math.min(DEFAULT_TIMINGS.agentPollMs, idleLeft));
       if (!d) {
         if (o.taskId && (await taskEnded(o.taskId))) break;
         continue;
       }
       await runTask(d);
-      idleSince = Date.now();
+      idleSince = clock.now();
       if (o.once || o.taskId) break;
     }
     // Not sent with a dequeue (last task, or stopped meanwhile): a report that already arrived is a 409, ignored.

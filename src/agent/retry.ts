@@ -1,21 +1,15 @@
 // The control plane may restart at any time; agents retry what failed for that reason.
 import { ApiError, UnreachableError } from '../client/index.js';
+import { retry, sleep } from '../domain/backoff.js';
+import { BACKOFF } from '../domain/timings.js';
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 export function isTransient(e: unknown): boolean {
   return e instanceof UnreachableError || (e instanceof ApiError && (e.status >= 500 || e.status === 429));
 }
 
-/** Retries transient failures with capped exponential back-off and jitter; other errors are thrown at once. */
-export async function withRetry<T>(fn: () => Promise<T>, maxTries = Infinity, shouldStop = () => false): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (!isTransient(e) || attempt >= maxTries || shouldStop()) throw e;
-      const base = Math.min(5000, 100 * 2 ** Math.min(attempt, 6));
-      await sleep(base / 2 + Math.random() * base / 2);
-    }
-  }
+/** Retries transient failures with capped exponential back-off and jitter (BACKOFF.agent); other errors are thrown at once. */
+export function withRetry<T>(fn: () => Promise<T>, maxTries = Infinity, shouldStop = () => false): Promise<T> {
+  return retry(fn, { policy: BACKOFF.agent, attempts: maxTries, shouldRetry: isTransient, shouldStop });
 }

@@ -5,20 +5,37 @@ import type { Store } from '../store/index.js';
 import type { Controller } from '../domain/controller.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { Reconciler, type ReconcilerOptions } from './reconciler.js';
-import { createProvider } from './providers/index.js';
+import { PROVIDERS, type ProviderRecord, type ProviderRegistry } from './providers/index.js';
 import type { ComputeProvider } from './providers/types.js';
+import { DeferredProvider } from './providers/deferred.js';
 import type { StartupScriptInput } from './launch.js';
+import { resolveTimings, type Timings } from '../domain/timings.js';
 
 export interface ManagerOptions {
   store: Store;
   serverUrl: string;
   dataDir: string;
-  tickMs?: number;
+  /** The autoscaler's timings (tick, list interval, graces, min gap); unset ones are DEFAULT_TIMINGS'. */
+  timings?: Partial<Timings>;
   log: (msg: string) => void;
-  /** Test seam: replaces the provider an app's config names. */
-  providerFor?: (cfg: AppConfig) => Promise<ComputeProvider>;
+  /** The providers apps may name (default PROVIDERS); tests pass `PROVIDERS.with(theirRecord)`. */
+  providers?: ProviderRegistry;
+  /** The decrypted credentials of an app's provider.settings.credentialsSecret (the control plane: the secrets vault). */
+  credentialsFor?: (cfg: AppConfig) => Promise<Record<string, unknown> | undefined>;
   renderStartupScript?: (i: StartupScriptInput) => string;
   reconciler?: Partial<ReconcilerOptions>;
+}
+
+/**
+ * The provider of an app, from its record. One with a credentials secret is built on first use (and again after a
+ * failure), so a missing secret fails that app's passes, says why, and needs no restart once created.
+ */
+export async function providerForApp(record: ProviderRecord, cfg: AppConfig,
+  o: Pick<ManagerOptions, 'dataDir' | 'credentialsFor'>): Promise<ComputeProvider> {
+  const build = async () => record.create(cfg, {
+    dataDir: o.dataDir, credentials: record.capabilities.credentialsSecret ? await o.credentialsFor?.(cfg) : undefined,
+  });
+  return record.capabilities.credentialsSecret ? new DeferredProvider(build, record.name) : build();
 }
 
 export class AutoscalerManager implements Controller {
@@ -28,8 +45,11 @@ export class AutoscalerManager implements Controller {
   private off?: () => void;
   private timer?: NodeJS.Timeout;
   private loading: Promise<void> = Promise.resolve();
+  private readonly timings: Timings;
 
-  constructor(private readonly o: ManagerOptions) {}
+  constructor(private readonly o: ManagerOptions) {
+    this.timings = resolveTimings(o.timings);
+  }
 
   async start(): Promise<void> {
     this.off = this.o.store.events.on((e) => {
@@ -37,7 +57,7 @@ export class AutoscalerManager implements Controller {
       else if (e.kind === 'enqueue') this.wakeQueue(e.queue);
       else if (e.kind === 'worker') this.wakeAll();
     });
-    this.timer = setInterval(() => this.wakeAll(), this.o.tickMs ?? 10_000);
+    this.timer = setInterval(() => this.wakeAll(), this.timings.tickMs);
     this.reload();
     await this.loading;
   }
@@ -49,7 +69,7 @@ export class AutoscalerManager implements Controller {
   }
 
   /** `flotilla up` closing: stop its local workers (they hand their tasks back) before the server goes. */
-  async stopLocalWorkers(timeoutMs = 20_000): Promise<void> {
+  async stopLocalWorkers(timeoutMs = this.timings.localStopTimeoutMs): Promise<void> {
     await this.loading;
     const local = [...this.reconcilers.values()].filter((r) => r.cfg.provider.kind === 'local');
     await Promise.all(local.map((r) => r.terminateAll('the control plane is shutting down', timeoutMs)));
@@ -76,11 +96,14 @@ export class AutoscalerManager implements Controller {
   }
 
   private async make(cfg: AppConfig): Promise<Reconciler> {
-    const provider = this.o.providerFor ? await this.o.providerFor(cfg) : await createProvider(cfg, { dataDir: this.o.dataDir });
-    const cloud = cfg.provider.kind === 'aws' || cfg.provider.kind === 'gcp';
+    const record = (this.o.providers ?? PROVIDERS).get(cfg.provider.kind);
+    const provider = await providerForApp(record, cfg, this.o);
+    const t = this.timings;
     return new Reconciler(cfg, {
       store: this.o.store, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
-      renderStartupScript: cloud ? this.o.renderStartupScript : undefined, log: this.o.log, ...this.o.reconciler,
+      renderStartupScript: record.capabilities.startupScript ? this.o.renderStartupScript : undefined, log: this.o.log,
+      listEveryMs: t.listEveryMs, orphanGraceMs: t.orphanGraceMs, requestedGraceMs: t.requestedGraceMs, minGapMs: t.minGapMs,
+      ...this.o.reconciler,
     });
   }
 

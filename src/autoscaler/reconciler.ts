@@ -14,6 +14,7 @@ import { buildSnapshot, indexWorkers, workerOf } from './snapshot.js';
 import { syncWithProvider } from './sync.js';
 import { launchRequest, type LaunchContext } from './launch.js';
 import { newId } from '../store/tasks.js';
+import { DEFAULT_TIMINGS } from '../domain/timings.js';
 
 export interface ReconcilerOptions extends LaunchContext {
   store: Store;
@@ -61,7 +62,7 @@ export class Reconciler {
           const started = this.now();
           await this.pass();
           // Under a stream of events, passes come at most every minGapMs; one pass sees them all.
-          const gap = (this.o.minGapMs ?? 100) - (this.now() - started);
+          const gap = (this.o.minGapMs ?? DEFAULT_TIMINGS.minGapMs) - (this.now() - started);
           if (this.again && gap > 0) await new Promise((r) => setTimeout(r, gap));
         } while (this.again);
       } catch (e) {
@@ -75,11 +76,11 @@ export class Reconciler {
 
   async pass(): Promise<void> {
     const { store } = this.o;
-    if (this.now() - this.lastList >= (this.o.listEveryMs ?? 5000)) {
+    if (this.now() - this.lastList >= (this.o.listEveryMs ?? DEFAULT_TIMINGS.listEveryMs)) {
       const records = await store.instances.live(this.cfg.name);
       await syncWithProvider(store, this.o.provider, records, await this.workers(), this.firstSeen, {
-        app: this.cfg.name, now: this.now(), requestedGraceMs: this.o.requestedGraceMs ?? 120_000,
-        orphanGraceMs: this.o.orphanGraceMs ?? 60_000, journal: (k, r, d) => this.journal(k, null, r, d),
+        app: this.cfg.name, now: this.now(), requestedGraceMs: this.o.requestedGraceMs ?? DEFAULT_TIMINGS.requestedGraceMs,
+        orphanGraceMs: this.o.orphanGraceMs ?? DEFAULT_TIMINGS.orphanGraceMs, journal: (k, r, d) => this.journal(k, null, r, d),
       });
       this.lastList = this.now();
     }

@@ -2,6 +2,8 @@
 // from the last version seen, and a 410 Expired (history compacted) lists again and reports what changed meanwhile.
 import { Watch, type V1Pod } from '@kubernetes/client-node';
 import type { Kube } from './kube.js';
+import { Backoff } from '../domain/backoff.js';
+import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
 
 export type PodEvent = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -22,7 +24,7 @@ export class PodFollower {
   private stopped = false;
   private request?: AbortController;
   private retryTimer?: NodeJS.Timeout;
-  private failures = 0;
+  private readonly backoff = new Backoff(BACKOFF.podWatch);
   private syncedOnce!: () => void;
   /** Resolves after the first complete list: before that the glue must not create pods (it would not see its own). */
   readonly synced = new Promise<void>((r) => (this.syncedOnce = r));
@@ -46,7 +48,7 @@ export class PodFollower {
       if (this.stopped) return;
       this.replace(list.items);
       this.rv = list.metadata?.resourceVersion ?? '';
-      this.failures = 0;
+      this.backoff.reset();
       this.syncedOnce();
       await this.watch();
     } catch (e) {
@@ -74,7 +76,7 @@ export class PodFollower {
   private async watch(): Promise<void> {
     if (this.stopped) return;
     let expired = false;
-    const query = { resourceVersion: this.rv, labelSelector: this.o.labelSelector, timeoutSeconds: this.o.watchTimeoutS ?? 300, allowWatchBookmarks: true };
+    const query = { resourceVersion: this.rv, labelSelector: this.o.labelSelector, timeoutSeconds: this.o.watchTimeoutS ?? DEFAULT_TIMINGS.podWatchTimeoutS, allowWatchBookmarks: true };
     this.request = await new Watch(this.o.kube.kc).watch(`/api/v1/namespaces/${this.o.namespace}/pods`, query,
       (type: string, obj: any) => {
         if (type === 'ERROR') {
@@ -89,7 +91,7 @@ export class PodFollower {
         if (this.stopped) return;
         if (expired || (err as { statusCode?: number })?.statusCode === 410) return void this.relist();
         if (err) return this.retry(`watching pods in ${this.o.namespace} ended: ${(err as Error).message ?? err}`, () => this.watch());
-        this.failures = 0;
+        this.backoff.reset();
         void this.watch();
       });
   }
@@ -101,11 +103,11 @@ export class PodFollower {
     this.o.onEvent(type, pod);
   }
 
-  /** Backs off 0.2 s, 0.4 s ... up to 5 s between failed attempts. */
+  /** Backs off 0.2 s, 0.4 s ... up to 5 s between failed attempts (BACKOFF.podWatch). */
   private retry(msg: string, again: () => Promise<void>): void {
     if (this.stopped) return;
     this.o.log(msg);
-    const delay = Math.min(5000, 200 * 2 ** this.failures++);
+    const delay = this.backoff.next();
     this.retryTimer = setTimeout(() => void again().catch((e) => this.o.log(String(e))), delay);
   }
 }

@@ -13,6 +13,9 @@ import { launchPod } from './launch.js';
 import { MANAGED_SELECTOR } from './pod.js';
 import { PodReactor } from './react.js';
 import { attemptOf, isTerminal, podRef, queueOf, taskIdOf } from './verdict.js';
+import { Backoff } from '../domain/backoff.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
 
 export interface GlueOptions {
   config: ResolvedGlueConfig;
@@ -22,11 +25,11 @@ export interface GlueOptions {
   /** Namespace for queues that name none and the config has none (see defaultNamespace in kube.ts). */
   namespace: string;
   log?: (msg: string) => void;
-  /** The clock for keep and image-pull times (tests move it). */
-  now?: () => number;
-  /** Lifetime of each pod's agent token; it is revoked as soon as the pod ends. */
+  /** The clock for keep and image-pull times and the pod-creation back-off (tests move it). */
+  clock?: Clock;
+  /** Lifetime of each pod's agent token; it is revoked as soon as the pod ends. Default: DEFAULT_TIMINGS.podTokenTtlS. */
   tokenTtlS?: number;
-  /** Longest wait between passes when nothing happens. */
+  /** Longest wait between passes when nothing happens. Default: DEFAULT_TIMINGS.glueIdleWaitMs. */
   idleWaitMs?: number;
 }
 
@@ -46,20 +49,22 @@ export class Glue {
   private readonly finished: FinishedPods;
   private readonly reactor: PodReactor;
   private readonly log: (msg: string) => void;
-  private readonly now: () => number;
+  private readonly clock: Clock;
+  private readonly now = () => this.clock.now();
   private chain: Promise<void> = Promise.resolve();
   private stopped = true;
   private wake = new AbortController();
   private loopDone?: Promise<void>;
   private holdUntil = 0;
-  private backoffMs = 0;
+  /** Pod creation failing (Kubernetes unreachable): hold it 1 s, 2 s ... 30 s. */
+  private readonly backoff = new Backoff(BACKOFF.podCreate);
   /** The control plane's digest of the scheduled and running tasks the last pass saw (see POST /api/v1/k8s/wait). */
   private digest?: string;
 
   constructor(private readonly o: GlueOptions) {
     this.cfg = o.config;
     this.log = o.log ?? ((m) => process.stderr.write(`[k8s-glue] ${m}\n`));
-    this.now = o.now ?? Date.now;
+    this.clock = o.clock ?? systemClock;
     this.finished = new FinishedPods(this.cfg.keepFinishedPodsS * 1000);
     this.reactor = new PodReactor({
       cfg: this.cfg, kube: o.kube, client: o.client, now: this.now, log: this.log, finished: this.finished,
@@ -154,8 +159,8 @@ export class Glue {
     const signal = this.wake.signal;
     const deadlines = [this.finished.next(), this.reactor.nextPullDeadline()].filter((x): x is number => x !== undefined);
     const untilDeadline = deadlines.length ? Math.min(...deadlines) - this.now() : Infinity;
-    const untilHold = this.holdUntil - Date.now();
-    const waitMs = Math.max(0, Math.floor(Math.min(this.o.idleWaitMs ?? 20_000, untilDeadline, untilHold > 0 ? untilHold : Infinity)));
+    const untilHold = this.holdUntil - this.now();
+    const waitMs = Math.max(0, Math.floor(Math.min(this.o.idleWaitMs ?? DEFAULT_TIMINGS.glueIdleWaitMs, untilDeadline, untilHold > 0 ? untilHold : Infinity)));
     if (waitMs === 0) return;
     try {
       await this.o.client.k8sWait({ queues: this.cfg.queues.map((q) => q.name), ready: this.ready(), digest: this.digest, waitMs }, signal);
@@ -175,7 +180,7 @@ export class Glue {
     this.digest = digest;
     await this.reactor.check(new Map(active.map((t) => [t.id, t])));
     await this.adoptOrphans(active);
-    if (Date.now() >= this.holdUntil) await this.scheduleQueues();
+    if (this.now() >= this.holdUntil) await this.scheduleQueues();
     await this.reactor.collect();
   }
 
@@ -202,7 +207,7 @@ export class Glue {
 
   /** Queues with room for another pod (none while pod creation is backing off). */
   private ready(): string[] {
-    if (Date.now() < this.holdUntil || this.live() >= this.cfg.maxPods) return [];
+    if (this.now() < this.holdUntil || this.live() >= this.cfg.maxPods) return [];
     return this.cfg.queues.filter((q) => this.live(q.name) < q.maxPods).map((q) => q.name);
   }
 
@@ -216,10 +221,10 @@ export class Glue {
     const ours = this.pods().filter((p) => taskIdOf(p) === task.id).map(attemptOf);
     const attempt = Math.max(task.attempts + 1, ...ours.map((a) => a + 1));
     const namespace = this.namespaceOf(q);
-    const r = await launchPod({ cfg: this.cfg, kube: this.o.kube, client: this.o.client, namespace, tokenTtlS: this.o.tokenTtlS ?? 7 * 86400 },
+    const r = await launchPod({ cfg: this.cfg, kube: this.o.kube, client: this.o.client, namespace, tokenTtlS: this.o.tokenTtlS ?? DEFAULT_TIMINGS.podTokenTtlS },
       task, q, attempt);
     if (r.ok) {
-      this.backoffMs = 0;
+      this.backoff.reset();
       this.remember(r.pod);
       await this.o.client.k8sSetMessage(task.id, `${PENDING}: pod ${podRef(r.pod)} created`);
       await this.reactor.journal(q.name, 'pod-created', `task ${task.id}: pod ${podRef(r.pod)} created`, { task: task.id, pod: podRef(r.pod) });
@@ -230,9 +235,9 @@ export class Glue {
       await this.reactor.journal(q.name, 'pod-refused', `task ${task.id} failed: ${r.message}`, { task: task.id });
       return true;
     }
-    this.backoffMs = Math.min(30_000, Math.max(1000, this.backoffMs * 2));
-    this.holdUntil = Date.now() + this.backoffMs;
-    this.log(`${r.message}; retrying in ${this.backoffMs / 1000}s`);
+    const holdMs = this.backoff.next();
+    this.holdUntil = this.now() + holdMs;
+    this.log(`${r.message}; retrying in ${holdMs / 1000}s`);
     await this.o.client.k8sRequeue(task.id, r.message).catch(() => undefined);
     await this.reactor.journal(q.name, 'pod-create-failed', r.message, { task: task.id });
     return false;

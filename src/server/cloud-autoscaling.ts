@@ -1,13 +1,8 @@
-// Wires the cloud providers into the control plane's autoscaler manager: the provider of each app is
-// built with its credentials secret decrypted (in memory only, never logged), and cloud launches get
-// the start-up script. The aws/gcp register modules load their SDKs only when an app first uses them.
-import { z } from 'zod';
-import '../autoscaler/providers/aws/register.js';
-import '../autoscaler/providers/gcp/register.js';
+// Wires the cloud providers into the control plane's autoscaler manager: an app's credentials secret is
+// decrypted for its provider (in memory only, never logged), and cloud launches get the start-up script.
+// The providers themselves are the records of PROVIDERS (src/autoscaler/providers/index.ts).
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import type { ManagerOptions } from '../autoscaler/manager.js';
-import { createProvider } from '../autoscaler/providers/index.js';
-import type { ComputeProvider, LaunchRequest } from '../autoscaler/providers/types.js';
 import { startupScriptForApp } from '../autoscaler/startup/index.js';
 import { NotFoundError } from '../domain/errors.js';
 import type { SecretVault } from './secrets/vault.js';
@@ -34,64 +29,10 @@ export async function providerCredentials(vault: SecretVault, cfg: AppConfig): P
   return TO_CREDENTIALS[kind](secret.value as Record<string, unknown>);
 }
 
-/**
- * A provider built on first use and again after a failure, so a missing secret neither stops the
- * other apps from loading nor needs a restart once it is fixed: until then each pass fails, and says why.
- */
-export class DeferredProvider implements ComputeProvider {
-  readonly kind: string;
-  private made?: Promise<ComputeProvider>;
-
-  constructor(private readonly make: () => Promise<ComputeProvider>, kind: string) {
-    this.kind = kind;
-  }
-
-  private get(): Promise<ComputeProvider> {
-    this.made ??= this.make().catch((e) => {
-      this.made = undefined;
-      throw e;
-    });
-    return this.made;
-  }
-
-  launch = async (req: LaunchRequest) => (await this.get()).launch(req);
-  terminate = async (ids: string[]) => (await this.get()).terminate(ids);
-  list = async (appId: string) => (await this.get()).list(appId);
-  close = async () => {
-    if (this.made) await (await this.made.catch(() => undefined))?.close?.();
-  };
-}
-
-/** Hidden knob for tests and drills: FLOTILLA_AUTOSCALER_TIMINGS='{"tickMs":200,"listEveryMs":200,...}'. */
-const TimingsSchema = z.strictObject({
-  tickMs: z.number().int().positive().optional(),
-  listEveryMs: z.number().int().nonnegative().optional(),
-  orphanGraceMs: z.number().int().nonnegative().optional(),
-  requestedGraceMs: z.number().int().nonnegative().optional(),
-  minGapMs: z.number().int().nonnegative().optional(),
-});
-
-export function timingsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<ManagerOptions> {
-  const text = env.FLOTILLA_AUTOSCALER_TIMINGS;
-  if (!text) return {};
-  let parsed: z.infer<typeof TimingsSchema>;
-  try {
-    parsed = TimingsSchema.parse(JSON.parse(text));
-  } catch (e) {
-    throw new Error(`FLOTILLA_AUTOSCALER_TIMINGS: ${(e as Error).message}; expected JSON such as {"tickMs":500,"listEveryMs":500}`);
-  }
-  const { tickMs, ...reconciler } = parsed;
-  return { ...(tickMs ? { tickMs } : {}), reconciler };
-}
-
-/** Manager options of a control plane: providers with their credentials, start-up scripts, timings. */
-export function cloudAutoscaling(vault: SecretVault, dataDir: string, env: NodeJS.ProcessEnv = process.env): Partial<ManagerOptions> {
+/** Manager options of a control plane: credentials from the secrets vault, start-up scripts. */
+export function cloudAutoscaling(vault: SecretVault): Pick<ManagerOptions, 'credentialsFor' | 'renderStartupScript'> {
   return {
-    providerFor: async (cfg) =>
-      cfg.provider.kind === 'aws' || cfg.provider.kind === 'gcp'
-        ? new DeferredProvider(async () => createProvider(cfg, { dataDir, credentials: await providerCredentials(vault, cfg) }), cfg.provider.kind)
-        : createProvider(cfg, { dataDir }),
+    credentialsFor: (cfg) => providerCredentials(vault, cfg),
     renderStartupScript: startupScriptForApp,
-    ...timingsFromEnv(env),
   };
 }

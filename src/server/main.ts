@@ -15,20 +15,26 @@ import { secretRoutes } from './routes/secrets.js';
 import { bootstrapRoutes } from './routes/bootstrap.js';
 import { cloudAutoscaling } from './cloud-autoscaling.js';
 import { k8sRoutes } from './routes/k8s.js';
+import { TIMINGS_ENV, parseTimingsOverride, resolveTimings, type Timings } from '../domain/timings.js';
 
 export interface ControlPlaneOptions {
   db?: string;
   dataDir: string;
   host?: string;
   port?: number;
+  /** --lease-ttl; wins over timings.leaseTtlMs. */
   leaseTtlS?: number;
+  /** Timings that win over FLOTILLA_TIMINGS and the defaults (tests shorten the autoscaler's). */
+  timings?: Partial<Timings>;
+  /** The environment FLOTILLA_TIMINGS is read from (default process.env). */
+  env?: NodeJS.ProcessEnv;
   maxLogBytes?: number;
   logLevel?: string;
   /** The URL agents on other machines use to reach this control plane (default: the listen address). */
   publicUrl?: string;
   /** `flotilla up`: local workers stop with the control plane. */
   stopLocalWorkersOnClose?: boolean;
-  /** Settings of the autoscaler manager (tests shorten its tick or swap providers). */
+  /** Settings of the autoscaler manager (tests add providers; timings go in `timings`). */
   autoscaler?: Partial<ManagerOptions>;
   /** Extra route groups and controllers, added by the parts that need them. */
   extraRoutes?: RouteGroup[];
@@ -50,12 +56,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   mkdirSync(dataDir, { recursive: true });
   const log = pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.token', '*.password'] });
   const store = await Store.open(o.db ?? `sqlite:${join(dataDir, 'flotilla.db')}`, { maxLogBytesPerTask: o.maxLogBytes });
-  const leaseTtlMs = (o.leaseTtlS ?? 30) * 1000;
+  const timings = timingsOf(o);
   const settings: ServerSettings = {
-    leaseTtlMs,
-    heartbeatMs: Math.max(200, Math.min(5000, Math.floor(leaseTtlMs / 4))),
-    maxWaitMs: 30_000,
-    version: VERSION,
+    leaseTtlMs: timings.leaseTtlMs, heartbeatMs: timings.heartbeatMs, maxWaitMs: timings.maxWaitMs, version: VERSION,
   };
   const vault = secretVault(store, dataDir);
   const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, ...(o.extraRoutes ?? [])] });
@@ -65,10 +68,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const url = address.replace('[::1]', '127.0.0.1');
 
   const autoscalers = new AutoscalerManager({
-    store, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), ...cloudAutoscaling(vault, dataDir), ...o.autoscaler,
+    store, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), timings, ...cloudAutoscaling(vault), ...o.autoscaler,
   });
   const controllers: Controller[] = [
-    leaseSweeper(store, Math.min(1000, leaseTtlMs / 4), (m) => log.info(m)),
+    leaseSweeper(store, timings.sweepEveryMs, (m) => log.info(m)),
     autoscalers,
     ...(o.controllers ?? []).flatMap((make) => make({ ...ctx, url, log })),
   ];
@@ -87,6 +90,15 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
       await store.close();
     },
   };
+}
+
+/** The defaults, then FLOTILLA_TIMINGS (JSON, strict), then `timings`, then --lease-ttl. */
+export function timingsOf(o: Pick<ControlPlaneOptions, 'timings' | 'leaseTtlS' | 'env'>): Timings {
+  const env = o.env ?? process.env;
+  if (env.FLOTILLA_AUTOSCALER_TIMINGS)
+    throw new Error(`FLOTILLA_AUTOSCALER_TIMINGS is now ${TIMINGS_ENV} (same JSON, more keys; see docs/configuration.md)`);
+  const fromEnv = env[TIMINGS_ENV] ? parseTimingsOverride(env[TIMINGS_ENV]) : {};
+  return resolveTimings(fromEnv, o.timings, o.leaseTtlS === undefined ? undefined : { leaseTtlMs: o.leaseTtlS * 1000 });
 }
 
 /** First start: make an admin token and write it to a 0600 file. Later starts reuse what exists. */

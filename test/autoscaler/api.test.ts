@@ -73,7 +73,7 @@ for (const dialect of DIALECTS) {
 }
 
 test('sqlite: credentials given inline are never echoed; the schema is served; delete stops the instances', async () => {
-  const t = await startTestControlPlane('sqlite', { autoscaler: { tickMs: 200, reconciler: { listEveryMs: 200 } } });
+  const t = await startTestControlPlane('sqlite', { timings: { tickMs: 200, listEveryMs: 200 } });
   try {
     const echoed = JSON.stringify(await applyApp(t.user, simApp as never));
     const shown = JSON.stringify(await t.user.request('GET', '/api/v1/autoscalers/sim'));

@@ -22,7 +22,7 @@ function simApp(name: string, o: { bootTimeoutS: number; noCapacityZone?: string
 
 for (const dialect of DIALECTS) {
   test(`${dialect}: an instance whose worker never registers is terminated at the boot timeout`, async () => {
-    const t = await startTestControlPlane(dialect, { autoscaler: { tickMs: 200, reconciler: { listEveryMs: 200 } } });
+    const t = await startTestControlPlane(dialect, { timings: { tickMs: 200, listEveryMs: 200 } });
     try {
       await applyApp(t.user, simApp('never-boots', { bootTimeoutS: 1 }));
       const task = await t.user.createTask({ queue: 'train', command: 'python train.py' });
@@ -37,7 +37,7 @@ for (const dialect of DIALECTS) {
 }
 
 test('sqlite: a capacity error falls back to the next zone, and the zone cools down', async () => {
-  const t = await startTestControlPlane('sqlite', { autoscaler: { tickMs: 200, reconciler: { listEveryMs: 200 } } });
+  const t = await startTestControlPlane('sqlite', { timings: { tickMs: 200, listEveryMs: 200 } });
   try {
     await applyApp(t.user, simApp('fallback', { bootTimeoutS: 600, noCapacityZone: 'us-east-1a' }));
     const first = await t.user.createTask({ queue: 'train', command: 'python train.py' });

@@ -20,7 +20,7 @@ export interface TestGlue {
 export async function startGlue(fake: FakeKubernetes, admin: FlotillaClient, cfg: Partial<GlueConfigInput> & Pick<GlueConfigInput, 'queues'>,
   clock = { now: Date.now() }): Promise<TestGlue> {
   const config = await resolveTemplates(parseGlueConfig({ server: admin.server, defaultImage: 'flotilla:test', maxPods: 10, ...cfg }), '.');
-  const glue = new Glue({ config, kube: new Kube(fake.kubeConfig(NS)), client: admin, namespace: NS, now: () => clock.now,
+  const glue = new Glue({ config, kube: new Kube(fake.kubeConfig(NS)), client: admin, namespace: NS, clock: { now: () => clock.now },
     log: process.env.GLUE_LOG ? (m) => process.stderr.write(`[glue] ${m}\n`) : () => undefined });
   await glue.start();
   return {

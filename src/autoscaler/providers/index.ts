@@ -1,32 +1,15 @@
-// Picks the provider an app's config names.
-import { join } from 'node:path';
-import type { AppConfig } from '../../domain/autoscaler/config.js';
-import type { ComputeProvider } from './types.js';
-import { LocalProvider } from './local/index.js';
-import { SimulatedProvider } from './simulated/index.js';
+// Every provider of this build, registered here and only here: one record each (./registry.ts).
+// Adding a provider = writing its record and listing it below.
+import { awsProvider } from './aws/record.js';
+import { gcpProvider } from './gcp/record.js';
+import { localProvider } from './local/record.js';
+import { ProviderRegistry } from './registry.js';
+import { simulatedProvider } from './simulated/record.js';
 
-export interface ProviderDeps {
-  dataDir: string;
-  /** Decrypted credentials of the app's provider secret, when it names one. */
-  credentials?: Record<string, unknown>;
-}
+export { ProviderRegistry, type Issue, type ProviderCapabilities, type ProviderContext, type ProviderRecord } from './registry.js';
+export { awsProvider, gcpProvider, localProvider, simulatedProvider };
 
-export type ProviderFactory = (cfg: AppConfig, deps: ProviderDeps) => Promise<ComputeProvider>;
+export const PROVIDERS = new ProviderRegistry([localProvider, simulatedProvider, awsProvider, gcpProvider]);
 
-const factories: Record<string, ProviderFactory> = {
-  local: async (cfg, d) => new LocalProvider({ logDir: join(d.dataDir, 'workers', cfg.name) }),
-  simulated: async (cfg) => new SimulatedProvider({
-    seed: Number(cfg.provider.settings.seed ?? 1), bootTime: cfg.simulation?.bootTime, faults: cfg.simulation?.faults,
-  }),
-};
-
-/** Cloud providers register themselves here, so this file does not load their SDKs for local use. */
-export function registerProvider(kind: string, f: ProviderFactory): void {
-  factories[kind] = f;
-}
-
-export async function createProvider(cfg: AppConfig, deps: ProviderDeps): Promise<ComputeProvider> {
-  const f = factories[cfg.provider.kind];
-  if (!f) throw new Error(`provider "${cfg.provider.kind}" is not available in this build`);
-  return f(cfg, deps);
-}
+/** The apply-time issues of an app's provider settings (see ProviderRegistry.validate). */
+export const validateProviderSettings = PROVIDERS.validate.bind(PROVIDERS);

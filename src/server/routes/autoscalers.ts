@@ -6,7 +6,7 @@ import { AppConfigSchema, appConfigJsonSchema, type AppConfig } from '../../doma
 import { appStatus } from '../../autoscaler/status.js';
 import { whyTask } from '../../autoscaler/why.js';
 import { checkConfig } from '../../domain/config-keys.js';
-import { validateProviderSettings } from '../../autoscaler/providers/validate-config.js';
+import { validateProviderSettings } from '../../autoscaler/providers/index.js';
 
 const nameParams = z.object({ name: z.string().min(1) });
 

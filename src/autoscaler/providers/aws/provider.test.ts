@@ -49,6 +49,16 @@ test('launch sends the idempotency token and returns the instance id', async () 
   assert.equal(sent.SubnetId, 'subnet-a');
 });
 
+test('a token already carried by a live machine of the app is not launched again (our own tag check)', async () => {
+  ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: 'i-old', State: { Name: 'running' },
+    Tags: [{ Key: 'flotilla-app', Value: 'app1' }, { Key: 'flotilla-instance', Value: 'tok-1' }] }] }] });
+  const out = await provider().launch(req);
+  assert.deepEqual(out, { providerId: 'i-old', offering: req.offering, state: 'running' });
+  assert.equal(ec2.commandCalls(RunInstancesCommand).length, 0);
+  const filters = ec2.commandCalls(DescribeInstancesCommand)[0].args[0].input.Filters;
+  assert.deepEqual(filters?.find((f) => f.Name === 'tag:flotilla-instance')?.Values, ['tok-1']);
+});
+
 for (const code of ['InsufficientInstanceCapacity', 'SpotMaxPriceTooLow', 'MaxSpotInstanceCountExceeded', 'Unsupported']) {
   test(`${code} becomes a CapacityError carrying the offering, with no retry`, async () => {
     ec2.on(RunInstancesCommand).rejects(awsError(code));

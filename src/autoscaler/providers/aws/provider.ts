@@ -1,6 +1,7 @@
 // ComputeProvider for AWS EC2: RunInstances with tags at creation, list by tag, terminate.
 import {
   CancelSpotInstanceRequestsCommand,
+  DescribeInstancesCommand,
   DescribeSpotInstanceRequestsCommand,
   EC2Client,
   RunInstancesCommand,
@@ -9,7 +10,8 @@ import {
   type Instance,
   type InstanceStateName,
 } from '@aws-sdk/client-ec2';
-import { defaultBackoff, withBackoff, type BackoffOptions } from '../backoff.js';
+import { retry, type RetryOptions } from '../../../domain/backoff.js';
+import { BACKOFF } from '../../../domain/timings.js';
 import { parseSettings } from '../validate.js';
 import {
   CapacityError,
@@ -29,7 +31,8 @@ import { AwsLaunchSchema, type AwsSettings } from './settings.js';
 export interface AwsDeps {
   /** A ready client (tests: one with fault-injecting middleware). Default: built from the settings. */
   client?: EC2Client;
-  backoff?: Partial<BackoffOptions>;
+  /** Tests: `{ sleep: async () => {} }` so retries do not wait; a fixed `random` for a deterministic mode. */
+  backoff?: Partial<Pick<RetryOptions, 'sleep' | 'random' | 'policy'>>;
   now?: () => Date;
 }
 
@@ -78,7 +81,7 @@ function toProviderInstance(instance: Instance): ProviderInstance {
 export class AwsProvider implements ComputeProvider {
   readonly kind = 'aws';
   private readonly client: EC2Client;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: Omit<RetryOptions, 'shouldRetry'>;
   private readonly now: () => Date;
 
   constructor(
@@ -86,14 +89,14 @@ export class AwsProvider implements ComputeProvider {
     deps: AwsDeps = {},
   ) {
     this.client = deps.client ?? ec2ClientFor(settings);
-    this.backoff = { ...defaultBackoff, attempts: settings.throttleRetries + 1, ...deps.backoff };
+    this.backoff = { policy: BACKOFF.cloud, attempts: settings.throttleRetries + 1, ...deps.backoff };
     this.now = deps.now ?? (() => new Date());
   }
 
   /** Retries throttling with jitter; a throttle that outlasts the retries becomes a ThrottleError. */
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await withBackoff(fn, isAwsThrottle, this.backoff);
+      return await retry(fn, { ...this.backoff, shouldRetry: isAwsThrottle });
     } catch (err) {
       if (!isAwsThrottle(err)) throw err;
       const code = awsErrorCode(err) ?? 'Throttling';
@@ -104,6 +107,10 @@ export class AwsProvider implements ComputeProvider {
   async launch(req: LaunchRequest): Promise<LaunchedInstance> {
     const launch = parseSettings(AwsLaunchSchema, req.launch, `aws launch settings of resource "${req.resource}"`);
     const input = buildRunInstancesInput(req, launch);
+    // EC2 honours ClientToken, but not every EC2 API does (moto makes two machines of one token), and a token's
+    // idempotency window is not forever: our own tag check makes "one token, one machine" hold either way.
+    const known = await this.findByToken(req.appId, req.clientToken);
+    if (known) return { providerId: known.providerId, offering: req.offering, state: known.state };
     try {
       const out = await this.call('RunInstances', () => this.client.send(new RunInstancesCommand(input)));
       const instance = out.Instances?.[0];
@@ -116,6 +123,18 @@ export class AwsProvider implements ComputeProvider {
       const message = `EC2 has no ${req.offering.market} capacity for ${req.offering.instanceType} in ${where}: ${code}`;
       throw new CapacityError(message, req.offering, code);
     }
+  }
+
+  /** The live machine launched with this token (its flotilla-instance tag), if any. */
+  private async findByToken(appId: string, clientToken: string): Promise<ProviderInstance | undefined> {
+    const Filters = [
+      { Name: `tag:${TAG.app}`, Values: [appId] },
+      { Name: `tag:${TAG.instance}`, Values: [clientToken] },
+      { Name: 'instance-state-name', Values: LIVE_STATES },
+    ];
+    const out = await this.call('DescribeInstances', () => this.client.send(new DescribeInstancesCommand({ Filters })));
+    const found = (out?.Reservations ?? []).flatMap((r) => r.Instances ?? []).map(toProviderInstance);
+    return found.find((i) => i.clientToken === clientToken);
   }
 
   async terminate(providerIds: string[]): Promise<void> {

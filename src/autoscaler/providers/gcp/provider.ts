@@ -1,7 +1,8 @@
 // ComputeProvider for Google Compute Engine through the official @google-cloud/compute client.
 import { InstancesClient, ZoneOperationsClient, type protos } from '@google-cloud/compute';
 import { PassThroughClient } from 'google-auth-library';
-import { defaultBackoff, withBackoff, type BackoffOptions } from '../backoff.js';
+import { retry, type RetryOptions } from '../../../domain/backoff.js';
+import { BACKOFF } from '../../../domain/timings.js';
 import { SettingsError, parseSettings } from '../validate.js';
 import {
   CapacityError,
@@ -25,7 +26,8 @@ type ClientOptions = NonNullable<ConstructorParameters<typeof InstancesClient>[0
 export interface GcpDeps {
   instances?: InstancesClient;
   operations?: ZoneOperationsClient;
-  backoff?: Partial<BackoffOptions>;
+  /** Tests: `{ sleep: async () => {} }` so retries do not wait; a fixed `random` for a deterministic mode. */
+  backoff?: Partial<Pick<RetryOptions, 'sleep' | 'random' | 'policy'>>;
 }
 
 // TERMINATED is GCE's "stopped": the machine still exists and must still be deleted.
@@ -84,7 +86,7 @@ export class GcpProvider implements ComputeProvider {
   readonly kind = 'gcp';
   private readonly instances: InstancesClient;
   private readonly operations: ZoneOperationsClient;
-  private readonly backoff: BackoffOptions;
+  private readonly backoff: Omit<RetryOptions, 'shouldRetry'>;
 
   constructor(
     readonly settings: GcpSettings,
@@ -93,12 +95,12 @@ export class GcpProvider implements ComputeProvider {
     const opts = gcpClientOptions(settings);
     this.instances = deps.instances ?? new InstancesClient(opts);
     this.operations = deps.operations ?? new ZoneOperationsClient(opts);
-    this.backoff = { ...defaultBackoff, attempts: settings.throttleRetries + 1, ...deps.backoff };
+    this.backoff = { policy: BACKOFF.cloud, attempts: settings.throttleRetries + 1, ...deps.backoff };
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     try {
-      return await withBackoff(fn, isGcpThrottle, this.backoff);
+      return await retry(fn, { ...this.backoff, shouldRetry: isGcpThrottle });
     } catch (err) {
       if (!isGcpThrottle(err)) throw err;
       const code = `HTTP_${(err as { httpStatusCode?: number }).httpStatusCode}`;

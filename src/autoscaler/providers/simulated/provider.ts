@@ -8,6 +8,8 @@ import { VirtualClock } from './clock.js';
 
 export interface SimulatedProviderOptions {
   clock?: VirtualClock;
+  /** The simulated cloud to use (a new provider object on the same cloud adopts its machines, as after a restart). */
+  cloud?: SimCloud;
   seed?: number;
   bootTime?: BootTime;
   faults?: Faults;
@@ -20,7 +22,7 @@ export class SimulatedProvider implements ComputeProvider {
 
   constructor(opts: SimulatedProviderOptions = {}) {
     this.clock = opts.clock ?? new VirtualClock();
-    this.cloud = new SimCloud(opts.seed ?? 1, opts.bootTime, opts.faults);
+    this.cloud = opts.cloud ?? new SimCloud(opts.seed ?? 1, opts.bootTime, opts.faults);
   }
 
   async launch(req: LaunchRequest): Promise<LaunchedInstance> {
