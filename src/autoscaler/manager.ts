@@ -2,6 +2,7 @@
 // (reaction in well under a second), on app changes, and on a slow tick as a safety net.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
+import type { QueueService } from '../services/queue.js';
 import type { Controller } from '../server/controllers.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { Reconciler, type ReconcilerOptions } from './reconciler.js';
@@ -11,6 +12,8 @@ import type { StartupScriptInput } from './launch.js';
 
 export interface ManagerOptions {
   store: Store;
+  /** Recovers a lost worker's tasks and stops workers (services/queue.ts). */
+  queue: QueueService;
   serverUrl: string;
   dataDir: string;
   tickMs?: number;
@@ -79,7 +82,7 @@ export class AutoscalerManager implements Controller {
     const provider = this.o.providerFor ? await this.o.providerFor(cfg) : await createProvider(cfg, { dataDir: this.o.dataDir });
     const cloud = cfg.provider.kind === 'aws' || cfg.provider.kind === 'gcp';
     return new Reconciler(cfg, {
-      store: this.o.store, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
+      store: this.o.store, queue: this.o.queue, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
       renderStartupScript: cloud ? this.o.renderStartupScript : undefined, log: this.o.log, ...this.o.reconciler,
     });
   }

@@ -2,6 +2,7 @@
 // restart, notices instances the cloud took away (their tasks go back at once), and terminates
 // tagged instances that no record owns once they are older than a grace period.
 import type { Store } from '../store/index.js';
+import type { QueueService } from '../services/queue.js';
 import type { InstanceRecord } from '../store/apps.js';
 import type { Worker } from '../domain/task.js';
 import type { ComputeProvider, ProviderInstance } from './providers/types.js';
@@ -15,6 +16,8 @@ export interface SyncOptions {
   /** A tagged instance no record owns is terminated when older than this. */
   orphanGraceMs: number;
   journal(kind: string, reason: string, detail: Record<string, unknown>): Promise<void>;
+  /** Recovers a lost worker's tasks and stops it, in one transaction. */
+  queue: QueueService;
 }
 
 export async function syncWithProvider(
@@ -68,8 +71,7 @@ async function absent(store: Store, rec: InstanceRecord, worker: Worker | undefi
   const reason = `instance ${rec.id} is gone (spot reclaim or machine lost)`;
   await store.instances.update(rec.id, { state: 'terminated', message: reason });
   if (worker) {
-    const back = await store.tasks.recoverFromWorker(worker.id, reason);
-    await store.workers.stop(worker.id);
+    const back = await o.queue.workerGone(worker.id, reason);
     for (const t of back) await o.journal('task-recovered', `task ${t.id}: ${t.statusMessage}`, { task: t.id, instance: rec.id });
   }
   await o.journal('instance-lost', reason, { instance: rec.id, providerId: rec.providerId });

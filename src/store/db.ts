@@ -9,13 +9,15 @@ import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_running_index.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { runDirectly } from './hot-sql.js';
+import { HotPath, type Dialect } from './hot-sql.js';
 
-export type Dialect = 'sqlite' | 'postgres';
+export type { Dialect } from './hot-sql.js';
 
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** The hot path's statements, straight to the driver (hot-sql.ts). */
+  hot: HotPath;
   url: string;
   /** Only for PostgreSQL: a pool for LISTEN and advisory locks. */
   pool?: pg.Pool;
@@ -49,9 +51,8 @@ export async function openDb(url: string): Promise<Db> {
     if (checkpointer) sqlite.pragma('wal_autocheckpoint = 20000');
     const groupCommit = new GroupCommitSqliteDialect(sqlite);
     const kysely = new Kysely<Database>({ dialect: groupCommit });
-    runDirectly(kysely, groupCommit.direct());
     db = {
-      kysely, dialect, url,
+      kysely, dialect, url, hot: new HotPath(dialect, groupCommit.direct()),
       close: async () => {
         await checkpointer?.stop();
         await kysely.destroy();
@@ -61,7 +62,7 @@ export async function openDb(url: string): Promise<Db> {
     const pool = quiet(new pg.Pool({ connectionString: target, max: 4 }));
     const queries = preparing(quiet(new pg.Pool({ connectionString: target, max: 10 })));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: queries }) });
-    runDirectly(kysely, async (text, params) => {
+    const hot = new HotPath(dialect, async (text, params) => {
       const client = await queries.connect();
       try {
         const r = await client.query(text, params as unknown[]);
@@ -73,6 +74,7 @@ export async function openDb(url: string): Promise<Db> {
     db = {
       kysely,
       dialect,
+      hot,
       url,
       pool,
       close: async () => {

@@ -4,7 +4,7 @@
 // only after the COMMIT that made it durable (or rejects if that COMMIT failed). Durability is what it was
 // with one commit per statement (WAL, synchronous = NORMAL).
 import BetterSqlite3 from 'better-sqlite3';
-import type { Direct } from './hot-sql.js';
+import type { CommitLater, Direct } from './hot-sql.js';
 import {
   CompiledQuery, SqliteAdapter, SqliteIntrospector, SqliteQueryCompiler,
   type DatabaseConnection, type Dialect, type Driver, type Kysely, type QueryResult,
@@ -33,9 +33,6 @@ export class GroupCommitSqliteDialect implements Dialect {
     return new SqliteIntrospector(db);
   }
 }
-
-/** See hot-sql.ts: a statement answered before its COMMIT, for a caller that then runs one that waits. */
-export type CommitLater = CompiledQuery & { commitLater?: boolean };
 
 interface Waiter {
   resolve(): void;
