@@ -181,7 +181,10 @@ export class QueueService {
   release(taskId: string, leaseId: string, reason: string): Promise<Task> {
     return this.transaction(async (tx, events, now) => {
       const cur = await this.store.tasks.lock(tx, taskId, { statuses: ['running'], leaseId });
-      if (!cur) throw staleLease(taskId);
+      if (!cur) {
+        if (!await this.store.tasks.lock(tx, taskId)) throw new NotFoundError(`task "${taskId}" not found`);
+        throw staleLease(taskId);
+      }
       const task = cur.abortRequested
         ? await this.store.tasks.end(tx, cur, 'aborted', 'aborted while its agent was stopping', now)
         : await this.store.tasks.requeueAtHead(tx, cur, reason, cur.attempts - 1, now);
