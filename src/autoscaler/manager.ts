@@ -2,6 +2,7 @@
 // (reaction in well under a second), on app changes, and on a slow tick as a safety net.
 import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/index.js';
+import type { QueueService } from '../services/queue.js';
 import type { Controller } from '../domain/controller.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { Reconciler, type ReconcilerOptions } from './reconciler.js';
@@ -13,6 +14,8 @@ import { resolveTimings, type Timings } from '../domain/timings.js';
 
 export interface ManagerOptions {
   store: Store;
+  /** Recovers a lost worker's tasks and stops workers (services/queue.ts). */
+  queue: QueueService;
   serverUrl: string;
   dataDir: string;
   /** The autoscaler's timings (tick, list interval, graces, min gap); unset ones are DEFAULT_TIMINGS'. */
@@ -100,7 +103,7 @@ export class AutoscalerManager implements Controller {
     const provider = await providerForApp(record, cfg, this.o);
     const t = this.timings;
     return new Reconciler(cfg, {
-      store: this.o.store, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
+      store: this.o.store, queue: this.o.queue, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
       renderStartupScript: record.capabilities.startupScript ? this.o.renderStartupScript : undefined, log: this.o.log,
       listEveryMs: t.listEveryMs, orphanGraceMs: t.orphanGraceMs, requestedGraceMs: t.requestedGraceMs, minGapMs: t.minGapMs,
       ...this.o.reconciler,

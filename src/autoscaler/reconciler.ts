@@ -1,6 +1,7 @@
 // One autoscaler app's loop: sync with the provider, build the snapshot, ask the policy, act,
 // and write one journal row per action or refusal. The policy decides; this file only acts.
 import type { Store } from '../store/index.js';
+import type { QueueService } from '../services/queue.js';
 import type { InstanceRecord } from '../store/apps.js';
 import type { Worker } from '../domain/task.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
@@ -18,6 +19,8 @@ import { DEFAULT_TIMINGS } from '../domain/timings.js';
 
 export interface ReconcilerOptions extends LaunchContext {
   store: Store;
+  /** Every change of a task or a worker's record goes through it. */
+  queue: QueueService;
   provider: ComputeProvider;
   now?: () => number;
   log?: (msg: string) => void;
@@ -80,7 +83,7 @@ export class Reconciler {
       const records = await store.instances.live(this.cfg.name);
       await syncWithProvider(store, this.o.provider, records, await this.workers(), this.firstSeen, {
         app: this.cfg.name, now: this.now(), requestedGraceMs: this.o.requestedGraceMs ?? DEFAULT_TIMINGS.requestedGraceMs,
-        orphanGraceMs: this.o.orphanGraceMs ?? DEFAULT_TIMINGS.orphanGraceMs, journal: (k, r, d) => this.journal(k, null, r, d),
+        orphanGraceMs: this.o.orphanGraceMs ?? DEFAULT_TIMINGS.orphanGraceMs, journal: (k, r, d) => this.journal(k, null, r, d), queue: this.o.queue,
       });
       this.lastList = this.now();
     }
@@ -166,7 +169,7 @@ export class Reconciler {
     const w = workerOf(rec, this.seen.workers);
     if (w && (a.reason === 'idle' || a.reason === 'budget-reclaim')) {
       // Re-check right before stopping: the worker may have taken a task since the snapshot.
-      if (!(await store.workers.stopIfIdle(w.id))) {
+      if (!(await this.o.queue.stopIfIdle(w.id))) {
         await this.journal('stop-skipped', null, `kept ${rec.id}: its worker took a task`, { instance: rec.id });
         return;
       }
@@ -200,8 +203,7 @@ export class Reconciler {
     for (const rec of records) {
       const w = workerOf(rec, workers);
       if (w) {
-        await store.tasks.recoverFromWorker(w.id, `${reason}; instance ${rec.id} stopped`);
-        await store.workers.stop(w.id);
+        await this.o.queue.workerGone(w.id, `${reason}; instance ${rec.id} stopped`);
       }
       await store.instances.move(rec.id, rec.state, 'terminated', { message: reason }, this.now());
     }

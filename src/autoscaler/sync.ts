@@ -2,6 +2,7 @@
 // restart, notices instances the cloud took away (their tasks go back at once), and terminates
 // tagged instances that no record owns once they are older than a grace period.
 import type { Store } from '../store/index.js';
+import type { QueueService } from '../services/queue.js';
 import type { InstanceRecord } from '../store/apps.js';
 import type { Worker } from '../domain/task.js';
 import type { ComputeProvider, ProviderInstance } from './providers/types.js';
@@ -16,6 +17,8 @@ export interface SyncOptions {
   /** A tagged instance no record owns is terminated when older than this. */
   orphanGraceMs: number;
   journal(kind: DecisionKind, reason: string, detail: Record<string, unknown>): Promise<void>;
+  /** Recovers a lost worker's tasks and stops it, in one transaction. */
+  queue: QueueService;
 }
 
 export async function syncWithProvider(
@@ -69,8 +72,7 @@ async function absent(store: Store, rec: InstanceRecord, worker: Worker | undefi
   const reason = `instance ${rec.id} is gone (spot reclaim or machine lost)`;
   await store.instances.move(rec.id, rec.state, 'terminated', { message: reason }, o.now);
   if (worker) {
-    const back = await store.tasks.recoverFromWorker(worker.id, reason);
-    await store.workers.stop(worker.id);
+    const back = await o.queue.workerGone(worker.id, reason);
     for (const t of back) await o.journal('task-recovered', `task ${t.id}: ${t.statusMessage}`, { task: t.id, instance: rec.id });
   }
   await o.journal('instance-lost', reason, { instance: rec.id, providerId: rec.providerId });

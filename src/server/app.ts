@@ -1,6 +1,7 @@
 // The fastify app: auth, error shapes, and every route group.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Store } from '../store/index.js';
+import { QueueService } from '../services/queue.js';
 import type { AnyRoute } from './route.js';
 import { ValidationError } from './route.js';
 import { ConflictError, ForbiddenError, GoneError, NotFoundError } from '../domain/errors.js';
@@ -16,6 +17,8 @@ import { tokenRoutes } from './routes/tokens.js';
 export interface AppOptions {
   store: Store;
   settings: ServerSettings;
+  /** The queue service (default: one on this store with the system clock). */
+  queue?: QueueService;
   logger?: FastifyBaseLogger;
   /** Route groups added by other parts (autoscaler, secrets, bootstrap, k8s). */
   extraRoutes?: RouteGroup[];
@@ -38,7 +41,8 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
   const routes: AnyRoute[] = [];
   const closing = new AbortController();
   const ctx: ServerCtx = {
-    app, store: opts.store, settings: opts.settings, routes, metrics: new Metrics(opts.store), closing: closing.signal,
+    app, store: opts.store, settings: opts.settings, routes,
+    queue: opts.queue ?? new QueueService(opts.store, { leaseTtlMs: opts.settings.leaseTtlMs }), metrics: new Metrics(opts.store), closing: closing.signal,
   };
   // preClose runs before fastify waits for in-flight requests: end the long polls so close() is quick.
   app.addHook('preClose', async () => closing.abort());

@@ -1,6 +1,7 @@
 // What every route group gets: the store, the settings and the registry of routes.
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/index.js';
+import type { QueueService } from '../services/queue.js';
 import type { AnyRoute } from './route.js';
 import type { Metrics } from './metrics.js';
 
@@ -16,6 +17,8 @@ export interface ServerSettings {
 export interface ServerCtx {
   app: FastifyInstance;
   store: Store;
+  /** Every change of a task and of its worker's record goes through it (routes read from the store). */
+  queue: QueueService;
   settings: ServerSettings;
   routes: AnyRoute[];
   metrics: Metrics;

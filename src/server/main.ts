@@ -16,6 +16,8 @@ import { bootstrapRoutes } from './routes/bootstrap.js';
 import { cloudAutoscaling } from './cloud-autoscaling.js';
 import { k8sRoutes } from './routes/k8s.js';
 import { TIMINGS_ENV, parseTimingsOverride, resolveTimings, type Timings } from '../domain/timings.js';
+import { QueueService } from '../services/queue.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 
 export interface ControlPlaneOptions {
   db?: string;
@@ -39,6 +41,8 @@ export interface ControlPlaneOptions {
   /** Extra route groups and controllers, added by the parts that need them. */
   extraRoutes?: RouteGroup[];
   controllers?: ((ctx: ServerCtx & { url: string; log: pino.Logger }) => Controller[])[];
+  /** The queue service's clock (tests move it by hand). */
+  clock?: Clock;
 }
 
 export interface ControlPlane {
@@ -61,17 +65,18 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     leaseTtlMs: timings.leaseTtlMs, heartbeatMs: timings.heartbeatMs, maxWaitMs: timings.maxWaitMs, version: VERSION,
   };
   const vault = secretVault(store, dataDir);
-  const { app, ctx } = buildApp({ store, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, ...(o.extraRoutes ?? [])] });
+  const queue = new QueueService(store, { leaseTtlMs: timings.leaseTtlMs, clock: o.clock ?? systemClock });
+  const { app, ctx } = buildApp({ store, queue, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, ...(o.extraRoutes ?? [])] });
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = await ensureAdminToken(store, adminTokenFile);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
   const url = address.replace('[::1]', '127.0.0.1');
 
   const autoscalers = new AutoscalerManager({
-    store, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), timings, ...cloudAutoscaling(vault), ...o.autoscaler,
+    store, queue, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), timings, ...cloudAutoscaling(vault), ...o.autoscaler,
   });
   const controllers: Controller[] = [
-    leaseSweeper(store, timings.sweepEveryMs, (m) => log.info(m)),
+    leaseSweeper(queue, timings.sweepEveryMs, (m) => log.info(m)),
     autoscalers,
     ...(o.controllers ?? []).flatMap((make) => make({ ...ctx, url, log })),
   ];

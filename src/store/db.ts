@@ -9,7 +9,7 @@ import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_running_index.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { runDirectly } from './hot-sql.js';
+import { HotPath } from './hot-sql.js';
 import type { Dialect } from './driver-types.js';
 
 export type { Dialect } from './driver-types.js';
@@ -17,6 +17,8 @@ export type { Dialect } from './driver-types.js';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
+  /** The hot path's statements, straight to the driver (hot-sql.ts). */
+  hot: HotPath;
   url: string;
   /** Only for PostgreSQL: a pool for LISTEN and advisory locks. */
   pool?: pg.Pool;
@@ -50,9 +52,8 @@ export async function openDb(url: string): Promise<Db> {
     if (checkpointer) sqlite.pragma('wal_autocheckpoint = 20000');
     const groupCommit = new GroupCommitSqliteDialect(sqlite);
     const kysely = new Kysely<Database>({ dialect: groupCommit });
-    runDirectly(kysely, groupCommit.direct());
     db = {
-      kysely, dialect, url,
+      kysely, dialect, url, hot: new HotPath(dialect, groupCommit.direct()),
       close: async () => {
         await checkpointer?.stop();
         await kysely.destroy();
@@ -62,7 +63,7 @@ export async function openDb(url: string): Promise<Db> {
     const pool = quiet(new pg.Pool({ connectionString: target, max: 4 }));
     const queries = preparing(quiet(new pg.Pool({ connectionString: target, max: 10 })));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool: queries }) });
-    runDirectly(kysely, async (text, params) => {
+    const hot = new HotPath(dialect, async (text, params) => {
       const client = await queries.connect();
       try {
         const r = await client.query(text, params as unknown[]);
@@ -74,6 +75,7 @@ export async function openDb(url: string): Promise<Db> {
     db = {
       kysely,
       dialect,
+      hot,
       url,
       pool,
       close: async () => {

@@ -9,33 +9,35 @@ import { Store } from './index.js';
 import { finishAndTakeSql } from './holds.js';
 import { forPostgres } from './hot-sql.js';
 import { createTestDb } from '../../test/support/stores.js';
+import { QueueService } from '../services/queue.js';
 
 const spec = { command: 'true', env: {}, priority: 0, maxAttempts: 3 };
 /** As users do: many small batches. */
-async function enqueue(store: Store, queue: string, n: number) {
-  for (let i = 0; i < n; i += 50) await store.tasks.createMany(Array.from({ length: 50 }, () => ({ queue, ...spec })), null);
+async function enqueue(service: QueueService, queue: string, n: number) {
+  for (let i = 0; i < n; i += 50) await service.createMany(Array.from({ length: 50 }, () => ({ queue, ...spec })), null);
 }
 
 test('postgres: a take reads the head of a deep queue through the queue-order index, even on stale statistics', async () => {
   const db = await createTestDb('postgres');
   const store = await Store.open(db.url);
+  const service = new QueueService(store, { leaseTtlMs: 60_000 });
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
     for (const q of ['lat', 'a', 'deep']) await store.queues.create(q);
-    await store.workers.register({ id: 'w1', queues: ['a'], tokenId: null });
+    await service.register({ id: 'w1', queues: ['a'], tokenId: null });
     // History: tasks of two queues ran; statistics are taken then, with nothing waiting. (With these, the index
     // on (status, lease_expires_at) that the schema had won the head of 'deep': checked against that schema.)
     for (const [queue, n] of [['lat', 200], ['a', 1000]] as const) {
-      await enqueue(store, queue, n);
+      await enqueue(service, queue, n);
       // Each agent still runs its last task.
-      let held = await store.tasks.dequeue('w1', [queue], 60_000);
-      for (let k = 1; k < n; k++) held = await store.tasks.finishAndDequeue('w1',
-        { taskId: held!.task.id, leaseId: held!.lease.id, status: 'completed', exitCode: 0 }, [queue], 60_000);
+      let held = await service.take('w1', { queues: [queue] });
+      for (let k = 1; k < n; k++) held = await service.finishAndTake('w1',
+        { taskId: held!.task.id, leaseId: held!.lease.id, status: 'completed', exitCode: 0 }, { queues: [queue] });
     }
     await client.query('ANALYZE tasks');
     // Then a deep queue, which the statistics do not know of.
-    await enqueue(store, 'deep', 1000);
+    await enqueue(service, 'deep', 1000);
 
     const s = finishAndTakeSql({ workerId: 'w1', queue: 'deep', now: Date.now(), lease: { id: 'l', expiresAt: Date.now() },
       done: { taskId: 'none', leaseId: 'none', status: 'completed', exitCode: 0 } });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Store } from './index.js';
 import { createTestDb, DIALECTS } from '../../test/support/stores.js';
 import type { ValidTask } from '../domain/task.js';
+import { QueueService } from '../services/queue.js';
 
 const task = (queue: string, name: string): ValidTask =>
   ({ queue, name, command: `echo ${name}`, env: {}, priority: 0, maxAttempts: 3 }) as ValidTask;
@@ -14,14 +15,15 @@ describe('enqueue batch', { concurrency: true }, () => {
     test(`${dialect}: concurrent enqueues keep their order; one for a missing queue fails alone`, async () => {
       const db = await createTestDb(dialect);
       const store = await Store.open(db.url);
+      const service = new QueueService(store, { leaseTtlMs: 60_000 });
       try {
         await store.queues.create('batch');
         const names = Array.from({ length: 30 }, (_, i) => `t${i}`);
         // All issued in one turn: one statement on the database.
         const results = await Promise.allSettled([
-          ...names.slice(0, 15).map((n) => store.tasks.create(task('batch', n), null)),
-          store.tasks.create(task('no-such-queue', 'lost'), null),
-          ...names.slice(15).map((n) => store.tasks.create(task('batch', n), null)),
+          ...names.slice(0, 15).map((n) => service.create(task('batch', n), null)),
+          service.create(task('no-such-queue', 'lost'), null),
+          ...names.slice(15).map((n) => service.create(task('batch', n), null)),
         ]);
         const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
         assert.equal(failed.length, 1);
@@ -39,12 +41,13 @@ describe('enqueue batch', { concurrency: true }, () => {
     test(`${dialect}: a row the database refuses fails alone; the rest of its batch is written`, async () => {
       const db = await createTestDb(dialect);
       const store = await Store.open(db.url);
+      const service = new QueueService(store, { leaseTtlMs: 60_000 });
       try {
         await store.queues.create('batch');
-        const first = await store.tasks.create(task('batch', 'first'), null);
+        const first = await service.create(task('batch', 'first'), null);
         // A second task with the first one's id (the ids are random; here one is forced to collide).
         const { EnqueueBatch } = await import('./enqueue-batch.js');
-        const batch = new EnqueueBatch(store.kysely, dialect);
+        const batch = new EnqueueBatch(store.db.hot);
         const row = (id: string, name: string, position: number) => ({
           id, queue: 'batch', name, priority: 0, position, status: 'queued', spec: '{"env":{}}', attempts: 0,
           max_attempts: 3, abort_requested: 0, log_seq: 0, log_bytes: 0, created_by: null, created_at: 1, queued_at: 1,

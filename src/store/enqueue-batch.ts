@@ -3,9 +3,7 @@
 // database, were most of a busy control plane's CPU; on SQLite it saves the per-statement work. A lone
 // enqueue still goes at once (the batch is flushed in the same turn). Each caller learns whether its own row
 // went in (its queue exists); a statement that fails is retried row by row, so one bad row fails alone.
-import type { Kysely } from 'kysely';
-import type { Dialect } from './db.js';
-import { run, Sql } from './hot-sql.js';
+import { Sql, type HotPath } from './hot-sql.js';
 
 /** The columns an enqueue writes, and their SQL types (the CASTs type the bound values). */
 export const ENQUEUE_COLUMNS = {
@@ -34,7 +32,7 @@ interface Waiting { row: EnqueueRow; resolve(written: boolean): void; reject(e: 
 export class EnqueueBatch {
   private waiting: Waiting[] = [];
 
-  constructor(private readonly db: Kysely<any>, private readonly dialect: Dialect) {}
+  constructor(private readonly hot: HotPath) {}
 
   /** Writes the row with the others of this turn; resolves false when its queue does not exist. */
   insert(row: EnqueueRow): Promise<boolean> {
@@ -54,7 +52,7 @@ export class EnqueueBatch {
     let written: Set<string>;
     try {
       const params = batch.flatMap((w) => COLUMNS.map((c) => w.row[c]));
-      const r = await run<{ id: string }>(this.db, this.dialect, new Sql(insertOf(batch.length), params));
+      const r = await this.hot.run<{ id: string }>(new Sql(insertOf(batch.length), params));
       written = new Set(r.rows.map((x) => x.id));
     } catch (e) {
       if (batch.length === 1) return batch[0].reject(e);

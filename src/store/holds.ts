@@ -2,10 +2,9 @@
 // worker's record says what the worker holds. These statements run on every task. On PostgreSQL the task and
 // its worker change in one statement (a data-modifying CTE), which saves a round trip; SQLite runs the two
 // back to back in-process.
-import type { Kysely, Selectable } from 'kysely';
-import type { Database, TaskTable } from './schema.js';
-import type { Dialect } from './db.js';
-import { q, raw, run, type Sql } from './hot-sql.js';
+import type { Selectable } from 'kysely';
+import type { TaskTable } from './schema.js';
+import { q, raw, type Dialect, type HotPath, type Sql } from './hot-sql.js';
 
 type Row = Selectable<TaskTable>;
 export interface LeaseGrant { id: string; expiresAt: number }
@@ -49,28 +48,28 @@ function endUpdate(a: End) {
 const first = (r: { rows: Row[] }) => r.rows[0] as Row | undefined;
 
 /** Starts the task `which` (the head of a queue, or one id among `statuses`) for the worker under a new lease. */
-export function takeTask(db: Kysely<Database>, dialect: Dialect, a: Take) {
-  return withWorker(db, dialect, q`${takeUpdate(a)} RETURNING *`, 'holds', a.now);
+export function takeTask(hot: HotPath, a: Take) {
+  return withWorker(hot, q`${takeUpdate(a)} RETURNING *`, 'holds', a.now);
 }
 
 /** Ends a running task; its worker is idle again. */
-export function endTask(db: Kysely<Database>, dialect: Dialect, a: End) {
-  return withWorker(db, dialect, q`${endUpdate(a)} RETURNING *`, 'idle', a.now);
+export function endTask(hot: HotPath, a: End) {
+  return withWorker(hot, q`${endUpdate(a)} RETURNING *`, 'idle', a.now);
 }
 
 /**
  * Ends a running task whose worker takes the next one at once: the caller then takes and writes the worker's
  * record, which waits for the COMMIT that covers this too.
  */
-export async function endBeforeTake(db: Kysely<Database>, dialect: Dialect, a: End) {
-  const r = await run<{ id: string; queue: string }>(db, dialect, q`${endUpdate(a)} RETURNING id, queue`, { commitLater: true });
+export async function endBeforeTake(hot: HotPath, a: End) {
+  const r = await hot.run<{ id: string; queue: string }>(q`${endUpdate(a)} RETURNING id, queue`, { commitLater: true });
   return r.rows[0];
 }
 
 /** Hands the head of a queue to an outside scheduler (the Kubernetes glue): it keeps its place in the order. */
-export function scheduleHead(db: Kysely<Database>, dialect: Dialect, queue: string, message: string) {
-  return run<Row>(db, dialect, q`UPDATE tasks SET status = 'scheduled', status_message = ${message}
-    WHERE id = ${headOf(dialect, queue)} AND status = 'queued' RETURNING *`).then(first);
+export function scheduleHead(hot: HotPath, queue: string, message: string) {
+  return hot.run<Row>(q`UPDATE tasks SET status = 'scheduled', status_message = ${message}
+    WHERE id = ${headOf(hot.dialect, queue)} AND status = 'queued' RETURNING *`).then(first);
 }
 
 const HOLDS = raw('current_task = t.id, idle_since = NULL');
@@ -79,28 +78,28 @@ const HOLDS = raw('current_task = t.id, idle_since = NULL');
  * Runs `update` (an UPDATE of one task … RETURNING *) and marks the task's worker (its worker_id after the
  * update) as holding it ('holds') or as idle again ('idle'). Resolves with the updated row, if any.
  */
-async function withWorker(db: Kysely<Database>, dialect: Dialect, update: Sql, mark: 'holds' | 'idle', now: number) {
-  if (dialect === 'postgres') {
+async function withWorker(hot: HotPath, update: Sql, mark: 'holds' | 'idle', now: number) {
+  if (hot.dialect === 'postgres') {
     // A take commits without waiting for the disk flush (that wait is most of a dequeue's time). Safe: a take
     // lost in a database crash leaves the task queued; its first agent then meets a stale lease (409) and stops,
     // so the task may start twice but never completes twice. The finish, which commits durably, also makes
     // every earlier take durable (the log is written in order). Enqueues and finishes wait for the flush.
     const commit = mark === 'holds' ? 'off' : 'on';
     const set = mark === 'holds' ? HOLDS : q`current_task = NULL, idle_since = ${now}`;
-    return first(await run<Row>(db, dialect, q`WITH t AS (${update}),
+    return first(await hot.run<Row>(q`WITH t AS (${update}),
       c AS (SELECT set_config('synchronous_commit', ${commit}, true) AS sc),
       w AS (UPDATE workers SET ${set}, last_seen = ${now} FROM t WHERE workers.id = t.worker_id RETURNING workers.id)
       SELECT t.* FROM t, c`));
   }
   // A row changed is always followed by its worker's record, which waits for the COMMIT; no row, nothing to commit.
-  const row = first(await run<Row>(db, dialect, update, { commitLater: true }));
-  if (row?.worker_id) await markWorker(db, dialect, row.worker_id, mark === 'holds' ? row.id : null, now);
+  const row = first(await hot.run<Row>(update, { commitLater: true }));
+  if (row?.worker_id) await markWorker(hot, row.worker_id, mark === 'holds' ? row.id : null, now);
   return row;
 }
 
 /** The worker's record: the task it holds, or idle since now. */
-export async function markWorker(db: Kysely<Database>, dialect: Dialect, workerId: string, held: string | null, now: number) {
-  await run(db, dialect, q`UPDATE workers SET current_task = ${held}, idle_since = ${held ? null : now}, last_seen = ${now}
+export async function markWorker(hot: HotPath, workerId: string, held: string | null, now: number) {
+  await hot.run(q`UPDATE workers SET current_task = ${held}, idle_since = ${held ? null : now}, last_seen = ${now}
     WHERE id = ${workerId}`);
 }
 
@@ -109,8 +108,8 @@ export async function markWorker(db: Kysely<Database>, dialect: Dialect, workerI
  * statement, takes the head of `queue` for the worker; the worker's record follows. Undefined when the end
  * was refused (nothing is taken then). The statement commits durably: it carries the end of a task.
  */
-export async function finishAndTakeOne(db: Kysely<Database>, a: FinishAndTake): Promise<{ finishedQueue: string; taken?: Row } | undefined> {
-  const r = await run<Row & { finished_queue: string }>(db, 'postgres', finishAndTakeSql(a));
+export async function finishAndTakeOne(hot: HotPath, a: FinishAndTake): Promise<{ finishedQueue: string; taken?: Row } | undefined> {
+  const r = await hot.run<Row & { finished_queue: string }>(finishAndTakeSql(a));
   const row = r.rows[0];
   if (!row) return undefined;
   const { finished_queue, ...taken } = row;

@@ -4,7 +4,7 @@
 import { CompiledQuery, type Kysely, type QueryResult } from 'kysely';
 import type { CommitLater, Dialect, Direct } from './driver-types.js';
 
-export type { Direct } from './driver-types.js';
+export type { CommitLater, Dialect, Direct } from './driver-types.js';
 
 /** A piece of SQL text with the values bound to its `?` placeholders, in order. */
 export class Sql {
@@ -45,24 +45,29 @@ export function forPostgres(text: string): string {
 }
 
 /**
- * Runs a statement on the database or in a transaction, without the query builder. `commitLater`: on SQLite,
- * answer before the group's COMMIT, for a caller that always runs another statement after it, without it,
- * in the same call: that one waits for the COMMIT, which makes both durable (sqlite-group-commit.ts).
+ * How the store runs its hot-path statements: one object per store, built when the store opens (db.ts), and
+ * given to the repositories that use it. `direct` is the driver's own way to run a statement: Kysely's
+ * executor (connection provider, plugins, several awaits) was ~5% of a busy control plane's CPU.
  */
-export function run<R>(db: Kysely<any>, dialect: Dialect, s: Sql, opts: { commitLater?: boolean } = {}): Promise<QueryResult<R>> {
-  const text = dialect === 'postgres' ? forPostgres(s.text) : s.text;
-  const direct = directs.get(db);
-  if (direct) return direct(text, s.params, opts.commitLater ?? false) as Promise<QueryResult<R>>;
-  const compiled: CommitLater = CompiledQuery.raw(text, s.params as unknown[]);
-  return db.executeQuery<R>(opts.commitLater ? { ...compiled, commitLater: true } : compiled);
+export class HotPath {
+  constructor(readonly dialect: Dialect, private readonly direct: Direct) {}
+
+  /**
+   * Runs a statement without the query builder. `commitLater`: on SQLite, answer before the group's COMMIT,
+   * for a caller that always runs another statement after it, without it, in the same call: that one waits
+   * for the COMMIT, which makes both durable (sqlite-group-commit.ts).
+   */
+  run<R>(s: Sql, opts: { commitLater?: boolean } = {}): Promise<QueryResult<R>> {
+    const text = this.dialect === 'postgres' ? forPostgres(s.text) : s.text;
+    return this.direct(text, s.params, opts.commitLater ?? false) as Promise<QueryResult<R>>;
+  }
+
+  /** The same statements through a Kysely instance (a transaction, or a database opened without a driver seam). */
+  static via(db: Kysely<any>, dialect: Dialect): HotPath {
+    return new HotPath(dialect, (text, params, commitLater) => {
+      const compiled: CommitLater = CompiledQuery.raw(text, params as unknown[]);
+      return db.executeQuery(commitLater ? { ...compiled, commitLater: true } : compiled);
+    });
+  }
 }
 
-const directs = new WeakMap<Kysely<any>, Direct>();
-
-/**
- * The store's database gives its driver's own way to run a statement: Kysely's executor (connection
- * provider, plugins, several awaits) was ~5% of a busy control plane's CPU. Transactions still go through Kysely.
- */
-export function runDirectly(db: Kysely<any>, direct: Direct): void {
-  directs.set(db, direct);
-}

@@ -28,9 +28,9 @@ export class Store {
 
   private constructor(readonly db: Db, opts: StoreOptions) {
     this.events = new Events(db.pool);
-    this.tasks = new TaskRepo(db.kysely, db.dialect, this.events);
+    this.tasks = new TaskRepo(db.kysely, db.hot);
     this.logs = new LogRepo(db.kysely, this.events, opts.maxLogBytesPerTask ?? 10 * 1024 * 1024);
-    this.workers = new WorkerRepo(db.kysely, this.events, opts.workerOfflineAfterMs ?? 30_000);
+    this.workers = new WorkerRepo(db.kysely, opts.workerOfflineAfterMs ?? 30_000);
     this.queues = new QueueRepo(db.kysely);
     this.tokens = new TokenRepo(db.kysely);
     this.secrets = new SecretRepo(db.kysely);

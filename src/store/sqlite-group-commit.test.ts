@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery, Kysely, sql } from 'kysely';
-import { GroupCommitSqliteDialect, type CommitLater } from './sqlite-group-commit.js';
+import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
+import type { CommitLater } from './hot-sql.js';
 
 interface Db { items: { id: number; name: string } }
 

@@ -1,14 +1,15 @@
-// Tasks, queues order and leases. Every change of a running task checks its lease id, so a stale
-// agent can never complete a task that was handed to another.
-import { type Kysely, type Selectable, type Transaction } from 'kysely';
+// Tasks, queues order and leases: the data layer of the queue service (services/queue.ts), which decides
+// every transition, keeps the worker's record in step and publishes the events after COMMIT. Nothing here
+// publishes an event or reads the time: `now` comes from the service's clock. Every change of a running task
+// checks its lease id, so a stale agent can never complete a task that was handed to another.
+import type { Kysely, Selectable } from 'kysely';
 import { randomFillSync } from 'node:crypto';
 import type { Database, TaskTable } from './schema.js';
-import type { Dialect } from './db.js';
-import type { Events } from './events.js';
 import type { Lease, Task, TaskSpec, TaskStatus, ValidTask } from '../domain/task.js';
-import { ConflictError, NotFoundError } from './errors.js';
+import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { endBeforeTake, endTask, finishAndTakeOne, headOf, markWorker, scheduleHead, takeTask } from './holds.js';
 import { EnqueueBatch } from './enqueue-batch.js';
+import type { HotPath } from './hot-sql.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
 // share of a busy queue's CPU.
@@ -51,15 +52,20 @@ export interface FinishReport {
   message?: string;
 }
 
+/** A task taken under a new lease. */
+export interface Taken { task: Task; lease: Lease }
+
+/** The database or a transaction of it: the steps of a transition run in the service's transaction. */
+export type Executor = Kysely<Database>;
+
 export class TaskRepo {
   private lastPosition = 0;
   private readonly enqueues: EnqueueBatch;
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly dialect: Dialect,
-    private readonly events: Events,
+    private readonly hot: HotPath,
   ) {
-    this.enqueues = new EnqueueBatch(db, dialect);
+    this.enqueues = new EnqueueBatch(hot);
   }
 
   /** Later enqueues sort after earlier ones, across replicas too (milliseconds x 1000, then + 1 within a millisecond). */
@@ -70,15 +76,14 @@ export class TaskRepo {
   }
 
   /** Enqueues one task (validated by the API with CreateTaskSchema); its queue must exist (checked in the inserting statement). */
-  async create(input: ValidTask, createdBy: string | null, now = Date.now()): Promise<Task> {
+  async create(input: ValidTask, createdBy: string | null, now: number): Promise<Task> {
     const { row, task } = this.newRow(input, createdBy, now);
     if (!await this.enqueues.insert(row)) throw missingQueue(row.queue);
-    this.events.publish({ kind: 'enqueue', queue: row.queue });
     return task;
   }
 
   /** Enqueues several tasks in one statement: all of them or, on any error, none. */
-  async createMany(inputs: ValidTask[], createdBy: string | null, now = Date.now()): Promise<Task[]> {
+  async createMany(inputs: ValidTask[], createdBy: string | null, now: number): Promise<Task[]> {
     const made = inputs.map((input) => this.newRow(input, createdBy, now));
     const rows = made.map((m) => m.row);
     const queues = [...new Set(rows.map((r) => r.queue))];
@@ -91,7 +96,6 @@ export class TaskRepo {
     else await this.db.transaction().execute(async (tx) => {
       for (let i = 0; i < rows.length; i += CHUNK) await tx.insertInto('tasks').values(rows.slice(i, i + CHUNK)).execute();
     });
-    for (const queue of queues) this.events.publish({ kind: 'enqueue', queue });
     return made.map((m) => m.task);
   }
 
@@ -157,10 +161,12 @@ export class TaskRepo {
     return out;
   }
 
-  /** Takes the head of the first non-empty queue, in the order given. */
-  async dequeue(workerId: string, queues: string[], leaseTtlMs: number, now = Date.now()) {
+  // The hot path: one statement each (PostgreSQL) or statements in one group commit (SQLite), no transaction.
+
+  /** Takes the head of the first non-empty queue, in the order given; the worker's record says it holds it. */
+  async dequeue(workerId: string, queues: string[], leaseTtlMs: number, now: number): Promise<Taken | null> {
     for (const queue of queues) {
-      const got = await this.dequeueOne(workerId, queue, leaseTtlMs, now);
+      const got = await this.take(workerId, headOf(this.hot.dialect, queue), 'queued', leaseTtlMs, now);
       if (got) return got;
     }
     return null;
@@ -169,55 +175,44 @@ export class TaskRepo {
   /**
    * Ends the task the worker holds (stale lease: 409, nothing taken), then takes the head of its first non-empty
    * queue. On PostgreSQL the end and the take from the first queue are one statement: one commit, not two.
+   * Answers once both are committed; `finished` is the ended task's queue (for the service's events).
    */
   async finishAndDequeue(workerId: string, done: FinishReport & { taskId: string; leaseId: string }, queues: string[],
-    leaseTtlMs: number, now = Date.now()) {
-    if (this.dialect !== 'postgres' || !queues.length) return this.finishThenDequeue(workerId, done, queues, leaseTtlMs, now);
+    leaseTtlMs: number, now: number): Promise<{ finishedQueue: string; taken: Taken | null }> {
+    if (this.hot.dialect !== 'postgres' || !queues.length) return this.finishThenDequeue(workerId, done, queues, leaseTtlMs, now);
     const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
-    const r = await finishAndTakeOne(this.db, { workerId, done, queue: queues[0], lease, now });
+    const r = await finishAndTakeOne(this.hot, { workerId, done, queue: queues[0], lease, now });
     if (!r) throw staleLease(done.taskId);
-    this.events.publish({ kind: 'task', taskId: done.taskId, queue: r.finishedQueue });
-    this.events.publish({ kind: 'worker', workerId });
-    if (r.taken) return { task: toTask(r.taken), lease };
-    return this.dequeue(workerId, queues.slice(1), leaseTtlMs, now);
+    if (r.taken) return { finishedQueue: r.finishedQueue, taken: { task: toTask(r.taken), lease } };
+    return { finishedQueue: r.finishedQueue, taken: await this.dequeue(workerId, queues.slice(1), leaseTtlMs, now) };
   }
 
   /** SQLite: the end, then the take, in the same group commit; the worker's record is written once. */
   private async finishThenDequeue(workerId: string, done: FinishReport & { taskId: string; leaseId: string }, queues: string[],
     leaseTtlMs: number, now: number) {
-    const ended = await endBeforeTake(this.db, this.dialect, { taskId: done.taskId, leaseId: done.leaseId, workerId, report: done, now });
+    const ended = await endBeforeTake(this.hot, { taskId: done.taskId, leaseId: done.leaseId, workerId, report: done, now });
     if (!ended) throw staleLease(done.taskId);
     // The end is not yet committed (see endBeforeTake): the worker's record, written last either way, waits for that.
-    const got = await this.dequeue(workerId, queues, leaseTtlMs, now);
-    if (!got) {
-      await markWorker(this.db, this.dialect, workerId, null, now);
-      this.events.publish({ kind: 'worker', workerId });
-    }
-    this.events.publish({ kind: 'task', taskId: ended.id, queue: ended.queue });
-    return got;
+    const taken = await this.dequeue(workerId, queues, leaseTtlMs, now);
+    if (!taken) await markWorker(this.hot, workerId, null, now);
+    return { finishedQueue: ended.queue, taken };
   }
 
   /** Takes one specific task (a pod's agent runs exactly the task it was made for). */
-  async dequeueById(workerId: string, taskId: string, leaseTtlMs: number, now = Date.now()) {
+  async dequeueById(workerId: string, taskId: string, leaseTtlMs: number, now: number): Promise<Taken | null> {
     return this.take(workerId, taskId, 'queued or scheduled', leaseTtlMs, now);
   }
 
-  private async dequeueOne(workerId: string, queue: string, leaseTtlMs: number, now: number) {
-    return this.take(workerId, headOf(this.dialect, queue), 'queued', leaseTtlMs, now);
-  }
-
   /** Starts a task under a new lease; the worker's record says it holds the task (same statement on PostgreSQL). */
-  private async take(workerId: string, which: Parameters<typeof takeTask>[2]['which'],
-    statuses: Parameters<typeof takeTask>[2]['statuses'], leaseTtlMs: number, now: number) {
+  private async take(workerId: string, which: Parameters<typeof takeTask>[1]['which'],
+    statuses: Parameters<typeof takeTask>[1]['statuses'], leaseTtlMs: number, now: number): Promise<Taken | null> {
     const lease: Lease = { id: newId(8), expiresAt: now + leaseTtlMs };
-    const r = await takeTask(this.db, this.dialect, { workerId, which, statuses, lease, now });
-    if (!r) return null;
-    this.events.publish({ kind: 'worker', workerId });
-    return { task: toTask(r), lease };
+    const r = await takeTask(this.hot, { workerId, which, statuses, lease, now });
+    return r ? { task: toTask(r), lease } : null;
   }
 
   /** Extends the lease; tells the agent whether the task was aborted meanwhile. */
-  async heartbeat(taskId: string, leaseId: string, leaseTtlMs: number, now = Date.now()) {
+  async heartbeat(taskId: string, leaseId: string, leaseTtlMs: number, now: number) {
     const r = await this.db
       .updateTable('tasks')
       .set({ lease_expires_at: now + leaseTtlMs })
@@ -231,116 +226,15 @@ export class TaskRepo {
   }
 
   /** Ends a running task for the holder of its lease; its worker is idle again (same statement on PostgreSQL). */
-  async finish(taskId: string, leaseId: string, rep: FinishReport, now = Date.now(), workerId?: string): Promise<Task> {
-    const r = await endTask(this.db, this.dialect, { taskId, leaseId, workerId, report: rep, now });
+  async finish(taskId: string, leaseId: string, rep: FinishReport, now: number, workerId?: string): Promise<Task> {
+    const r = await endTask(this.hot, { taskId, leaseId, workerId, report: rep, now });
     if (!r) throw staleLease(taskId);
-    this.events.publish({ kind: 'task', taskId, queue: r.queue });
-    if (r.worker_id) this.events.publish({ kind: 'worker', workerId: r.worker_id });
     return toTask(r);
-  }
-
-  /** The agent hands the task back (it was told to stop): head of its queue, the attempt not counted. */
-  async release(taskId: string, leaseId: string, reason: string): Promise<Task> {
-    const r = await this.db.transaction().execute(async (tx) => {
-      const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId)
-        .where('lease_id', '=', leaseId).where('status', '=', 'running').executeTakeFirst();
-      if (!cur) throw staleLease(taskId);
-      if (cur.abort_requested) return this.end(tx, cur, 'aborted', 'aborted while its agent was stopping');
-      return this.requeueAtHead(tx, cur, reason, cur.attempts - 1);
-    });
-    return toTask(r);
-  }
-
-  /** Running tasks whose lease ran out go back to the head of their queue, or fail at the attempt limit. */
-  async expireLeases(now = Date.now()): Promise<Task[]> {
-    const expired = await this.db.selectFrom('tasks').selectAll()
-      .where('status', '=', 'running').where('lease_expires_at', '<', now).execute();
-    const out: Task[] = [];
-    for (const t of expired) {
-      const r = await this.db.transaction().execute((tx) =>
-        this.recover(tx, t.id, t.lease_id, `lease expired: worker ${t.worker_id} stopped reporting`));
-      if (r) out.push(toTask(r));
-    }
-    return out;
-  }
-
-  /** The worker's machine is gone (spot reclaim, instance lost): recover its task now, not at lease expiry. */
-  async recoverFromWorker(workerId: string, reason: string): Promise<Task[]> {
-    const held = await this.db.selectFrom('tasks').select(['id', 'lease_id'])
-      .where('worker_id', '=', workerId).where('status', '=', 'running').execute();
-    const out: Task[] = [];
-    for (const t of held) {
-      const r = await this.db.transaction().execute((tx) => this.recover(tx, t.id, t.lease_id, reason));
-      if (r) out.push(toTask(r));
-    }
-    return out;
-  }
-
-  private async recover(tx: Transaction<Database>, id: string, leaseId: string | null, reason: string) {
-    const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', id)
-      .where('status', '=', 'running').where('lease_id', '=', leaseId ?? '').executeTakeFirst();
-    if (!cur) return null;
-    if (cur.abort_requested) return this.end(tx, cur, 'aborted', `aborted; ${reason}`);
-    if (cur.attempts >= cur.max_attempts)
-      return this.end(tx, cur, 'failed', `${reason}; failed after ${cur.attempts} of ${cur.max_attempts} attempts`);
-    return this.requeueAtHead(tx, cur, `${reason}; back at the head of the queue (attempt ${cur.attempts} of ${cur.max_attempts} used)`, cur.attempts);
-  }
-
-  /** A scheduled or running task goes back to the head of its queue (e.g. its pod was evicted). */
-  async requeue(taskId: string, reason: string): Promise<Task> {
-    const r = await this.db.transaction().execute(async (tx) => {
-      const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId)
-        .where('status', 'in', ['scheduled', 'running']).executeTakeFirst();
-      if (!cur) throw new ConflictError(`task "${taskId}" is not scheduled or running`);
-      return this.requeueAtHead(tx, cur, reason, cur.attempts);
-    });
-    return toTask(r);
-  }
-
-  private async requeueAtHead(tx: Transaction<Database>, cur: Selectable<TaskTable>, reason: string, attempts: number) {
-    const head = await tx.selectFrom('tasks').select((eb) => eb.fn.min('position').as('p'))
-      .where('queue', '=', cur.queue).where('status', '=', 'queued').executeTakeFirst();
-    const position = Math.min(Number(head?.p ?? cur.position), cur.position) - 1;
-    const r = await tx.updateTable('tasks')
-      .set({ status: 'queued', position, attempts, worker_id: null, lease_id: null, lease_expires_at: null,
-        status_message: reason, queued_at: Date.now(), started_at: null })
-      .where('id', '=', cur.id).returningAll().executeTakeFirstOrThrow();
-    this.events.publish({ kind: 'enqueue', queue: cur.queue });
-    return r;
-  }
-
-  private async end(tx: Transaction<Database>, cur: Selectable<TaskTable>, status: TaskStatus, message: string) {
-    const r = await tx.updateTable('tasks')
-      .set({ status, status_message: message, ended_at: Date.now(), lease_id: null, lease_expires_at: null })
-      .where('id', '=', cur.id).returningAll().executeTakeFirstOrThrow();
-    this.events.publish({ kind: 'task', taskId: cur.id, queue: cur.queue });
-    return r;
-  }
-
-  /** Queued or scheduled: ended at once. Running: the agent is told on its next heartbeat. */
-  async abort(taskId: string): Promise<Task> {
-    const r = await this.db.transaction().execute(async (tx) => {
-      const cur = await tx.selectFrom('tasks').selectAll().where('id', '=', taskId).executeTakeFirst();
-      if (!cur) throw new NotFoundError(`task "${taskId}" not found`);
-      if (cur.status === 'queued' || cur.status === 'scheduled') return this.end(tx, cur, 'aborted', 'aborted by user');
-      if (cur.status !== 'running') throw new ConflictError(`task "${taskId}" has already ended (${cur.status})`);
-      return tx.updateTable('tasks').set({ abort_requested: 1, status_message: 'abort requested; stopping' })
-        .where('id', '=', taskId).returningAll().executeTakeFirstOrThrow();
-    });
-    this.events.publish({ kind: 'task', taskId, queue: r.queue });
-    return toTask(r);
-  }
-
-  /** Marks a queued task as handed to an outside scheduler (the Kubernetes glue); it stays in its queue's listing. */
-  async schedule(taskId: string, message: string): Promise<Task | null> {
-    const r = await this.db.updateTable('tasks').set({ status: 'scheduled', status_message: message })
-      .where('id', '=', taskId).where('status', '=', 'queued').returningAll().executeTakeFirst();
-    return r ? toTask(r) : null;
   }
 
   /** Atomically takes the head of the queue for an outside scheduler: it keeps its place in the queue's order. */
   async scheduleNext(queue: string, message: string): Promise<Task | null> {
-    const r = await scheduleHead(this.db, this.dialect, queue, message);
+    const r = await scheduleHead(this.hot, queue, message);
     return r ? toTask(r) : null;
   }
 
@@ -349,23 +243,71 @@ export class TaskRepo {
       .where('status', 'in', ['queued', 'scheduled', 'running']).execute();
   }
 
-  /** Ends a task that is not held by an agent lease (e.g. its pod could not pull the image). */
-  async failUnleased(taskId: string, status: 'failed' | 'aborted', message: string, exitCode: number | null = null) {
-    const r = await this.db.updateTable('tasks')
-      .set({ status, status_message: message, exit_code: exitCode, ended_at: Date.now(), lease_id: null, lease_expires_at: null })
-      .where('id', '=', taskId).where('status', 'in', ['queued', 'scheduled', 'running'])
-      .returningAll().executeTakeFirst();
-    if (r) this.events.publish({ kind: 'task', taskId, queue: r.queue });
-    return r ? toTask(r) : null;
+  // Steps of the service's transactions: each runs in the transaction `tx` it is given.
+
+  /**
+   * The task, locked for the rest of the transaction (PostgreSQL; SQLite runs one transaction at a time),
+   * when it is in one of `statuses` (and, given, held under `leaseId`). Undefined otherwise.
+   */
+  async lock(tx: Executor, taskId: string, where: { statuses?: TaskStatus[]; leaseId?: string } = {}): Promise<Task | undefined> {
+    let q = tx.selectFrom('tasks').selectAll().where('id', '=', taskId);
+    if (where.statuses) q = q.where('status', 'in', where.statuses);
+    if (where.leaseId !== undefined) q = q.where('lease_id', '=', where.leaseId);
+    if (this.hot.dialect === 'postgres') q = q.forUpdate();
+    const r = await q.executeTakeFirst();
+    return r ? toTask(r) : undefined;
+  }
+
+  /** Running tasks of a worker, locked (see lock). */
+  async lockRunningOn(tx: Executor, workerId: string): Promise<Task[]> {
+    let q = tx.selectFrom('tasks').selectAll().where('worker_id', '=', workerId).where('status', '=', 'running');
+    if (this.hot.dialect === 'postgres') q = q.forUpdate();
+    return (await q.execute()).map((r) => toTask(r));
+  }
+
+  /** Running tasks whose lease ran out before `now`: their ids and leases. */
+  async expiredLeases(now: number): Promise<{ id: string; leaseId: string }[]> {
+    const rows = await this.db.selectFrom('tasks').select(['id', 'lease_id'])
+      .where('status', '=', 'running').where('lease_expires_at', '<', now).execute();
+    return rows.map((r) => ({ id: r.id, leaseId: r.lease_id ?? '' }));
+  }
+
+  /** Puts the task back at the head of its queue, with `attempts` counted, no worker and no lease. */
+  async requeueAtHead(tx: Executor, task: Task, reason: string, attempts: number, now: number): Promise<Task> {
+    // The head of the queue, or the task's own place if it was further ahead still.
+    const head = await tx.selectFrom('tasks').select((eb) => eb.fn.min('position').as('p'))
+      .where('queue', '=', task.queue)
+      .where((eb) => eb.or([eb('status', '=', 'queued'), eb('id', '=', task.id)])).executeTakeFirstOrThrow();
+    const r = await tx.updateTable('tasks')
+      .set({ status: 'queued', position: Number(head.p) - 1, attempts, worker_id: null, lease_id: null, lease_expires_at: null,
+        status_message: reason, queued_at: now, started_at: null })
+      .where('id', '=', task.id).returningAll().executeTakeFirstOrThrow();
+    return toTask(r);
+  }
+
+  /** Ends the task (no lease any more). */
+  async end(tx: Executor, task: Task, status: TaskStatus, message: string, now: number, exitCode?: number | null): Promise<Task> {
+    const r = await tx.updateTable('tasks')
+      .set({ status, status_message: message, ended_at: now, lease_id: null, lease_expires_at: null,
+        ...(exitCode !== undefined ? { exit_code: exitCode } : {}) })
+      .where('id', '=', task.id).returningAll().executeTakeFirstOrThrow();
+    return toTask(r);
+  }
+
+  /** A running task's agent is told to stop on its next heartbeat. */
+  async requestAbort(tx: Executor, task: Task): Promise<Task> {
+    const r = await tx.updateTable('tasks').set({ abort_requested: 1, status_message: 'abort requested; stopping' })
+      .where('id', '=', task.id).returningAll().executeTakeFirstOrThrow();
+    return toTask(r);
   }
 }
 
-
+/** The store says what is missing; how to fix it is for whoever answers the user (the CLI adds a hint). */
 function missingQueue(queue: string) {
-  return new NotFoundError(`queue "${queue}" does not exist: create it with "flotilla queue create ${queue}"`);
+  return new NotFoundError(`queue "${queue}" does not exist`);
 }
 
-function staleLease(taskId: string) {
+export function staleLease(taskId: string) {
   return new ConflictError(
     `lease for task "${taskId}" is no longer valid: the task ended or was handed to another worker`,
   );

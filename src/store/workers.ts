@@ -1,7 +1,6 @@
 // Agents registered as workers: which queues they serve, what they hold, when they were last seen.
 import type { Kysely, Selectable } from 'kysely';
 import type { Database, WorkerTable } from './schema.js';
-import type { Events } from './events.js';
 import type { Worker } from '../domain/task.js';
 
 export interface Registration {
@@ -36,11 +35,11 @@ export class WorkerRepo {
 
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly events: Events,
     readonly offlineAfterMs: number,
   ) {}
 
-  async register(reg: Registration, now = Date.now()): Promise<Worker> {
+  /** Registers (or registers again) a worker; its event is the queue service's to publish. */
+  async register(reg: Registration, now: number): Promise<Worker> {
     const values = {
       queues: JSON.stringify(reg.queues),
       token_id: reg.tokenId,
@@ -56,13 +55,12 @@ export class WorkerRepo {
     await this.db.insertInto('workers').values({ id: reg.id, ...values })
       .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
     this.remember(reg.id, reg.tokenId, reg.queues, now);
-    this.events.publish({ kind: 'worker', workerId: reg.id });
-    return this.get(reg.id) as Promise<Worker>;
+    return this.get(reg.id, now) as Promise<Worker>;
   }
 
-  async get(id: string): Promise<Worker | null> {
+  async get(id: string, now?: number): Promise<Worker | null> {
     const r = await this.db.selectFrom('workers').selectAll().where('id', '=', id).executeTakeFirst();
-    return r ? toWorker(r, this.offlineAfterMs) : null;
+    return r ? toWorker(r, this.offlineAfterMs, now) : null;
   }
 
   /** The token that registered the worker (undefined: no such worker). */
@@ -95,28 +93,39 @@ export class WorkerRepo {
     return (await q.execute()).map((r) => toWorker(r, this.offlineAfterMs));
   }
 
-  async seen(id: string, now = Date.now()): Promise<void> {
-    await this.db.updateTable('workers').set({ last_seen: now }).where('id', '=', id).execute();
+  // Changes of a worker's record, for the queue service (services/queue.ts), which publishes the events:
+  // `db` is the service's transaction when the change goes with a task's.
+
+  async seen(id: string, now: number, db: Kysely<Database> = this.db): Promise<void> {
+    await db.updateTable('workers').set({ last_seen: now }).where('id', '=', id).execute();
   }
 
-  /** Busy with a task, or idle again (taskId null). */
-  async setTask(id: string, taskId: string | null, now = Date.now()): Promise<void> {
-    await this.db.updateTable('workers')
+  /** Busy with a task, or idle again (taskId null); the worker was seen now. */
+  async setTask(id: string, taskId: string | null, now: number, db: Kysely<Database> = this.db): Promise<void> {
+    await db.updateTable('workers')
       .set({ current_task: taskId, idle_since: taskId ? null : now, last_seen: now })
       .where('id', '=', id).execute();
-    this.events.publish({ kind: 'worker', workerId: id });
   }
 
-  /** Stops a worker only if it holds no task; false when it took one meanwhile. */
-  async stopIfIdle(id: string, now = Date.now()): Promise<boolean> {
-    const r = await this.db.updateTable('workers').set({ stopped_at: now }).where('id', '=', id)
-      .where('current_task', 'is', null).executeTakeFirst();
-    this.events.publish({ kind: 'worker', workerId: id });
+  /**
+   * Idle again, if the worker still holds `taskId` (one that moved on keeps its new task). `seen`: the worker
+   * itself asked (a release); not when its lease ran out or its pod went (that worker may be dead).
+   */
+  async letGo(id: string, taskId: string, now: number, seen: boolean, db: Kysely<Database> = this.db): Promise<boolean> {
+    const r = await db.updateTable('workers')
+      .set({ current_task: null, idle_since: now, ...(seen ? { last_seen: now } : {}) })
+      .where('id', '=', id).where('current_task', '=', taskId).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
   }
 
-  async stop(id: string, now = Date.now()): Promise<void> {
-    await this.db.updateTable('workers').set({ stopped_at: now, current_task: null }).where('id', '=', id).execute();
-    this.events.publish({ kind: 'worker', workerId: id });
+  /** Stops a worker only if it holds no task; false when it took one meanwhile. */
+  async stopIfIdle(id: string, now: number, db: Kysely<Database> = this.db): Promise<boolean> {
+    const r = await db.updateTable('workers').set({ stopped_at: now }).where('id', '=', id)
+      .where('current_task', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async stop(id: string, now: number, db: Kysely<Database> = this.db): Promise<void> {
+    await db.updateTable('workers').set({ stopped_at: now, current_task: null }).where('id', '=', id).execute();
   }
 }

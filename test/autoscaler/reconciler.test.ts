@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../../src/store/index.js';
+import { QueueService } from '../../src/services/queue.js';
 import { Reconciler } from '../../src/autoscaler/reconciler.js';
 import { SimulatedProvider } from '../../src/autoscaler/providers/simulated/provider.js';
 import type { LaunchRequest } from '../../src/autoscaler/providers/types.js';
@@ -43,21 +44,23 @@ for (const dialect of DIALECTS) {
   describe(`reconciler (${dialect})`, () => {
     let db: TestDb;
     let store: Store;
+    let queue: QueueService;
     before(async () => {
       db = await createTestDb(dialect);
       store = await Store.open(db.url);
+      queue = new QueueService(store, { leaseTtlMs: 60_000 });
     });
     after(async () => {
       await store.close();
       await db.drop();
     });
 
-    const enqueue = async (queue: string, n: number) => {
-      await store.queues.ensure(queue);
-      for (let i = 0; i < n; i++) await store.tasks.create(CreateTaskSchema.parse({ queue, command: 'python train.py' }), null);
+    const enqueue = async (name: string, n: number) => {
+      await store.queues.ensure(name);
+      for (let i = 0; i < n; i++) await queue.create(CreateTaskSchema.parse({ queue: name, command: 'python train.py' }), null);
     };
     const reconciler = (cfg: ReturnType<typeof app>, provider: SimulatedProvider, clock: ManualClock) =>
-      new Reconciler(cfg, { store, provider, now: () => clock.now(), serverUrl: 'http://127.0.0.1:1', controlPlaneId: 'cp-test', listEveryMs: 0 });
+      new Reconciler(cfg, { store, queue, provider, now: () => clock.now(), serverUrl: 'http://127.0.0.1:1', controlPlaneId: 'cp-test', listEveryMs: 0 });
     const journal = async (name: string) => (await store.decisions.recent({ app: name, limit: 1000 })).reverse();
 
     test('N launches on an offering whose first launch hits a capacity error: one call, one failure, then the next zone', async () => {
@@ -89,13 +92,13 @@ for (const dialect of DIALECTS) {
       await r.pass();
       const [inst] = await store.instances.live('exits');
       assert.equal(inst!.state, 'booting');
-      const w = await store.workers.register({ id: inst!.id, queues: ['exits-q'], tokenId: null, app: 'exits', resource: 'gpu', instanceId: inst!.id });
+      const w = await queue.register({ id: inst!.id, queues: ['exits-q'], tokenId: null, app: 'exits', resource: 'gpu', instanceId: inst!.id });
       await r.pass();
       assert.equal((await store.instances.get(inst!.id))!.state, 'ready');
       // It runs the task, then signs off; time moves past the boot timeout (= idle timeout).
-      const taken = await store.tasks.dequeue(w.id, ['exits-q'], 60_000);
+      const taken = await queue.take(w.id, { queues: ['exits-q'] });
       assert.ok(taken);
-      await store.workers.stop(w.id);
+      await queue.stopWorker(w.id);
       clock.advance(61_000);
       await r.pass();
       const rows = await journal('exits');
@@ -135,8 +138,8 @@ for (const dialect of DIALECTS) {
 
     test('task why: a running or ended task says so in one line; a queue no app serves says that', async () => {
       await enqueue('capped-q', 0);
-      const w = await store.workers.register({ id: 'why-w', queues: ['capped-q'], tokenId: null });
-      const taken = await store.tasks.dequeue(w.id, ['capped-q'], 60_000);
+      const w = await queue.register({ id: 'why-w', queues: ['capped-q'], tokenId: null });
+      const taken = await queue.take(w.id, { queues: ['capped-q'] });
       const running = await whyTask(store, taken!.task.id);
       assert.match(running.why, /^the task is running on worker why-w since \S+; it does not wait$/);
       assert.deepEqual(running.decisions, []);

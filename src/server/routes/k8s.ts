@@ -18,12 +18,12 @@ const queueList = z.string().transform((s) => s.split(',').filter(Boolean)).pipe
 const message = z.string().min(1).max(2000);
 
 export const k8sRoutes: RouteGroup = (ctx) => {
-  const { app, routes, store, closing } = ctx;
+  const { app, routes, store, queue, closing } = ctx;
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/queues/:queue/schedule-next', roles: [],
     summary: "Take the head of a queue for a pod: it becomes 'scheduled' and keeps its place; 204 when the queue is empty",
     params: z.object({ queue: queueName }), body: z.object({ message }),
-    handler: async ({ params, body }) => (await store.tasks.scheduleNext(params.queue, body.message)) ?? undefined,
+    handler: async ({ params, body }) => (await queue.scheduleNext(params.queue, body.message)) ?? undefined,
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/tasks/:id/token', roles: [],
@@ -41,36 +41,22 @@ export const k8sRoutes: RouteGroup = (ctx) => {
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/tasks/:id/message', roles: [], summary: "Set a waiting or running task's status message",
     params: idParams, body: z.object({ message }),
-    handler: async ({ params, body }) => { await store.tasks.setMessage(params.id, body.message); },
+    handler: async ({ params, body }) => { await queue.setMessage(params.id, body.message); },
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/tasks/:id/requeue', roles: [],
     summary: 'Put a scheduled or running task back at the head of its queue (its pod was evicted or preempted); ' +
       'an aborted one ends aborted, one out of attempts ends failed',
     params: idParams, body: z.object({ reason: message }),
-    handler: async ({ params, body }) => {
-      const cur = await store.tasks.get(params.id);
-      const task = cur.status !== 'running' ? await store.tasks.requeue(cur.id, `${body.reason}; back at the head of its queue`)
-        : cur.abortRequested ? await store.tasks.failUnleased(cur.id, 'aborted', `aborted; ${body.reason}`)
-        : cur.attempts >= cur.maxAttempts
-          ? await store.tasks.failUnleased(cur.id, 'failed', `${body.reason}; failed after ${cur.attempts} of ${cur.maxAttempts} attempts`)
-          : await store.tasks.requeue(cur.id, `${body.reason}; back at the head of its queue (attempt ${cur.attempts} of ${cur.maxAttempts} used)`);
-      if (!task) throw new ConflictError(`task "${cur.id}" has already ended`);
-      if (cur.workerId && cur.status === 'running') await store.workers.setTask(cur.workerId, null);
-      return task;
-    },
+    // The service decides (requeue, or end aborted or failed) and frees the worker, in one transaction.
+    handler: async ({ params, body }) => queue.requeue(params.id, body.reason),
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/tasks/:id/fail', roles: [],
     summary: 'End a task its agent did not report on (image pull, OOMKilled, pod gone); 409 when it has already ended',
     params: idParams,
     body: z.object({ status: z.enum(['failed', 'aborted']).default('failed'), message, exitCode: z.number().int().nullable().default(null) }),
-    handler: async ({ params, body }) => {
-      const task = await store.tasks.failUnleased(params.id, body.status, body.message, body.exitCode);
-      if (!task) throw new ConflictError(`task "${params.id}" has already ended`);
-      if (task.workerId) await store.workers.setTask(task.workerId, null);
-      return task;
-    },
+    handler: async ({ params, body }) => queue.fail(params.id, body.status, body.message, body.exitCode),
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/k8s/tasks', roles: [],

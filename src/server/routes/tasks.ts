@@ -3,15 +3,23 @@ import { addRoute } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { CreateTaskSchema, TASK_STATUSES, FINAL_STATUSES, queueName } from '../../domain/task.js';
 import { waitForEvent } from '../wait.js';
+import { NotFoundError } from '../../domain/errors.js';
 
 const idParams = z.object({ id: z.string().min(1) });
 
-export const taskRoutes: RouteGroup = ({ app, routes, store, settings, closing }) => {
+/** The store says a queue is missing; the answer to the user says how to make it. */
+function withQueueHint(e: unknown): never {
+  const m = e instanceof NotFoundError && /^queue "([^"]+)" does not exist$/.exec(e.message);
+  if (m) throw new NotFoundError(`${e.message}: create it with "flotilla queue create ${m[1]}"`);
+  throw e;
+}
+
+export const taskRoutes: RouteGroup = ({ app, routes, store, queue, settings, closing }) => {
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks', roles: ['user'], summary: 'Put a task on a queue',
     body: CreateTaskSchema,
     handler: async ({ body, auth, reply }) => {
-      const task = await store.tasks.create(body, auth.name);
+      const task = await queue.create(body, auth.name).catch(withQueueHint);
       reply.code(201);
       return task;
     },
@@ -21,7 +29,7 @@ export const taskRoutes: RouteGroup = ({ app, routes, store, settings, closing }
     summary: 'Put several tasks on queues in one call: all of them, or (on any error) none',
     body: z.object({ tasks: z.array(CreateTaskSchema).min(1).max(1000) }),
     handler: async ({ body, auth, reply }) => {
-      const tasks = await store.tasks.createMany(body.tasks, auth.name);
+      const tasks = await queue.createMany(body.tasks, auth.name).catch(withQueueHint);
       reply.code(201);
       return { tasks };
     },
@@ -45,7 +53,7 @@ export const taskRoutes: RouteGroup = ({ app, routes, store, settings, closing }
     method: 'POST', url: '/api/v1/tasks/:id/abort', roles: ['user'],
     summary: 'Abort a task: a queued one leaves its queue, a running one is stopped by its agent',
     params: idParams,
-    handler: async ({ params }) => store.tasks.abort(params.id),
+    handler: async ({ params }) => queue.abort(params.id),
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/tasks/:id/logs', roles: ['user'],

@@ -3,11 +3,9 @@ import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup, ServerCtx } from '../context.js';
 import { queueName } from '../../domain/task.js';
-import { waitForEvent } from '../wait.js';
-import { ForbiddenError, GoneError } from '../../domain/errors.js';
+import { ForbiddenError } from '../../domain/errors.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
-import type { Lease, Task } from '../../domain/task.js';
 
 const workerParams = z.object({ workerId: z.string().min(1) });
 const taskParams = z.object({ id: z.string().min(1) });
@@ -27,7 +25,7 @@ async function checkOwner(ctx: ServerCtx, auth: TokenInfo, workerId: string) {
 }
 
 export const workerRoutes: RouteGroup = (ctx) => {
-  const { app, routes, store, settings, metrics } = ctx;
+  const { app, routes, store, queue, settings, metrics } = ctx;
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/workers', roles: ['user'], summary: 'List workers',
     query: z.object({ all: z.coerce.boolean().default(false) }),
@@ -46,7 +44,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
       // A scoped agent token (one instance or one task) may register only under its own identity.
       if (auth.role === 'agent' && auth.scope && !auth.scope.startsWith('task:') && auth.scope !== body.id)
         throw new ForbiddenError(`this token may only register worker "${auth.scope}"`);
-      return { worker: await store.workers.register({ ...body, tokenId: auth.id }), settings: {
+      return { worker: await queue.register({ ...body, tokenId: auth.id }), settings: {
         leaseTtlMs: settings.leaseTtlMs, heartbeatMs: settings.heartbeatMs, maxWaitMs: settings.maxWaitMs } };
     },
   });
@@ -66,16 +64,10 @@ export const workerRoutes: RouteGroup = (ctx) => {
       const worker = await checkOwner(ctx, auth, params.workerId);
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
-      const queues = body.queues ?? worker?.queues ?? [];
-      const take = () => body.taskId
-        ? store.tasks.dequeueById(params.workerId, body.taskId, settings.leaseTtlMs)
-        : store.tasks.dequeue(params.workerId, queues, settings.leaseTtlMs);
       // The end of the task this worker holds comes first (a stale report is a 409, and nothing is taken).
-      const f = body.finished;
-      const first = !f ? take()
-        : body.taskId ? store.tasks.finish(f.taskId, f.leaseId, f, Date.now(), params.workerId).then(take)
-        : store.tasks.finishAndDequeue(params.workerId, f, queues, settings.leaseTtlMs);
-      const got = (await first) ?? await waitAndTake(ctx, params.workerId, queues, body, req, take);
+      const got = await queue.dequeue(params.workerId, { queues: body.queues ?? worker?.queues ?? [], taskId: body.taskId }, {
+        finished: body.finished, waitMs: Math.min(body.waitMs, settings.maxWaitMs), signal: () => goneOrClosing(req, ctx.closing),
+      });
       if (got) metrics.observeStart(got.task);
       return got ?? undefined;
     },
@@ -85,51 +77,28 @@ export const workerRoutes: RouteGroup = (ctx) => {
     params: workerParams,
     handler: async ({ params, auth }) => {
       await checkOwner(ctx, auth, params.workerId);
-      await store.workers.stop(params.workerId);
+      await queue.stopWorker(params.workerId);
     },
   });
   leaseRoutes(ctx);
 };
 
-type Dequeued = { task: Task; lease: Lease };
-type Take = () => Promise<Dequeued | null>;
-
-/** The long poll: nothing was queued, so wait for an enqueue on one of the queues (or the deadline) and try again. */
-async function waitAndTake(ctx: ServerCtx, workerId: string, queues: string[],
-  body: { taskId?: string; waitMs: number }, req: FastifyRequest, take: Take): Promise<Dequeued | null> {
-  const { store, settings } = ctx;
-  const wanted = new Set(queues);
-  const deadline = Date.now() + Math.min(body.waitMs, settings.maxWaitMs);
-  for (;;) {
-    // Subscribed before the take, so an enqueue between the two is not missed.
-    const wake = waitForEvent(store.events, (e) => e.kind === 'enqueue' && (wanted.has(e.queue) || !!body.taskId),
-      Math.max(0, deadline - Date.now()), req.raw, ctx.closing);
-    const got = await take();
-    if (got) {
-      wake.cancel();
-      return got;
-    }
-    if ((await store.workers.get(workerId))?.status === 'stopped') {
-      wake.cancel();
-      throw new GoneError(`worker "${workerId}" was stopped (by its autoscaler or at sign-off); register again to serve`);
-    }
-    if (Date.now() >= deadline || req.raw.socket.destroyed || ctx.closing.aborted) {
-      wake.cancel();
-      await store.workers.seen(workerId);
-      return null;
-    }
-    await wake.promise;
-  }
+/** Aborted when the client goes away or the server starts closing: a long poll then answers at once. */
+function goneOrClosing(req: FastifyRequest, closing: AbortSignal): AbortSignal {
+  const gone = new AbortController();
+  const socket = req.raw.socket;
+  if (socket.destroyed) gone.abort();
+  else socket.once('close', () => gone.abort());
+  return AbortSignal.any([gone.signal, closing]);
 }
 
 function leaseRoutes(ctx: ServerCtx) {
-  const { app, routes, store, settings } = ctx;
-  const afterEnd = async (workerId: string) => store.workers.setTask(workerId, null);
+  const { app, routes, store, queue } = ctx;
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/heartbeat', roles: ['agent'],
     summary: 'Extend the lease; the answer says whether the task was aborted',
     params: taskParams, body: leaseBody,
-    handler: async ({ params, body }) => store.tasks.heartbeat(params.id, body.leaseId, settings.leaseTtlMs),
+    handler: async ({ params, body }) => queue.heartbeat(params.id, body.leaseId),
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/logs', roles: ['agent'], summary: 'Append log lines',
@@ -143,18 +112,14 @@ function leaseRoutes(ctx: ServerCtx) {
     method: 'POST', url: '/api/v1/tasks/:id/lease/finish', roles: ['agent'], summary: 'Report the end of a task',
     params: taskParams,
     body: finishReport,
-    // The store marks the worker idle again in the same step.
-    handler: async ({ params, body }) => store.tasks.finish(params.id, body.leaseId, body),
+    // The worker is idle again in the same step.
+    handler: async ({ params, body }) => queue.finish(params.id, body.leaseId, body),
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/release', roles: ['agent'],
     summary: 'Hand a task back to the head of its queue (the agent is stopping)',
     params: taskParams, body: leaseBody.extend({ reason: z.string().max(500).default('agent stopped') }),
-    handler: async ({ params, body }) => {
-      const before = await store.tasks.get(params.id);
-      const task = await store.tasks.release(params.id, body.leaseId, body.reason);
-      if (before.workerId) await afterEnd(before.workerId);
-      return task;
-    },
+    // The task and its worker's record change in one transaction.
+    handler: async ({ params, body }) => queue.release(params.id, body.leaseId, body.reason),
   });
 }
