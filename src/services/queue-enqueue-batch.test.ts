@@ -2,10 +2,10 @@
 // that cannot be written fails alone. On both stores.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from './index.js';
+import { Store } from '../store/index.js';
 import { createTestDb, DIALECTS } from '../../test/support/stores.js';
 import type { ValidTask } from '../domain/task.js';
-import { QueueService } from '../services/queue.js';
+import { QueueService } from './queue.js';
 
 const task = (queue: string, name: string): ValidTask =>
   ({ queue, name, command: `echo ${name}`, env: {}, priority: 0, maxAttempts: 3 }) as ValidTask;
@@ -46,7 +46,7 @@ describe('enqueue batch', { concurrency: true }, () => {
         await store.queues.create('batch');
         const first = await service.create(task('batch', 'first'), null);
         // A second task with the first one's id (the ids are random; here one is forced to collide).
-        const { EnqueueBatch } = await import('./enqueue-batch.js');
+        const { EnqueueBatch } = await import('../store/enqueue-batch.js');
         const batch = new EnqueueBatch(store.db.hot);
         const row = (id: string, name: string, position: number) => ({
           id, queue: 'batch', name, priority: 0, position, status: 'queued', spec: '{"env":{}}', attempts: 0,

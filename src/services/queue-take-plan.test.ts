@@ -5,11 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { Store } from './index.js';
-import { finishAndTakeSql } from './holds.js';
-import { forPostgres } from './hot-sql.js';
+import { Store } from '../store/index.js';
+import { finishAndTakeSql } from '../store/holds.js';
+import { forPostgres } from '../store/hot-sql.js';
 import { createTestDb } from '../../test/support/stores.js';
-import { QueueService } from '../services/queue.js';
+import { QueueService } from './queue.js';
 
 const spec = { command: 'true', env: {}, priority: 0, maxAttempts: 3 };
 /** As users do: many small batches. */
