@@ -196,7 +196,8 @@ export class Reconciler {
     const workers = await this.workers();
     const ids = records.map((r) => r.providerId).filter((p): p is string => !!p);
     if (ids.length) await provider.terminate(ids);
-    // Give the agents time to hand their tasks back themselves.
+    // Give the agents time to hand their tasks back themselves. Wall time on purpose: this waits on real
+    // processes and a real cloud, which the pass's (possibly hand-moved) clock does not drive.
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline && (await provider.list(this.cfg.name)).some((p) => ids.includes(p.providerId)))
       await new Promise((r) => setTimeout(r, 100));
