@@ -11,6 +11,7 @@ import { LogShipper, type OutputTransform } from './log-shipper.js';
 import { sleep, withRetry } from './retry.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { DEFAULT_TIMINGS } from '../domain/timings.js';
+import { showNul } from '../domain/text.js';
 
 export interface AgentOptions {
   server: string;
@@ -170,7 +171,9 @@ export function createAgent(o: AgentOptions): Agent {
       log(`task ${task.id} ${status}${message ? ` (${message})` : ''}`);
     } catch (e) {
       await shipper.flush();
-      if (!leaseLost) await report(() => client.finish(task.id, lease.id, { status: 'failed', exitCode: null, message: (e as Error).message }));
+      // The control plane refuses U+0000 in a message; an error may quote the task's output.
+      const message = showNul((e as Error).message).slice(0, 2000);
+      if (!leaseLost) await report(() => client.finish(task.id, lease.id, { status: 'failed', exitCode: null, message }));
       log(`task ${task.id} failed before it ran: ${(e as Error).message}`);
     } finally {
       clearInterval(beat);
@@ -188,7 +191,7 @@ export function createAgent(o: AgentOptions): Agent {
     const deadline = Date.now() + graceMs;
     await Promise.race([shipper.flush(), sleep(graceMs / 2)]);
     try {
-      await report(() => client.release(d.task.id, d.lease.id, `agent ${workerId} stopped: ${stopping}`), 6,
+      await report(() => client.release(d.task.id, d.lease.id, showNul(`agent ${workerId} stopped: ${stopping}`).slice(0, 500)), 6,
         () => Date.now() >= deadline);
       log(`task ${d.task.id} handed back to its queue`);
     } catch (e) {

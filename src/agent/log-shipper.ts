@@ -1,5 +1,5 @@
 // Ships a task's output to the server in order: one batch in flight at a time, flushed often.
-import type { FlotillaClient } from '../client/index.js';
+import { ApiError, type FlotillaClient } from '../client/index.js';
 import type { Stream } from './executors/types.js';
 import { withRetry } from './retry.js';
 
@@ -51,7 +51,10 @@ export class LogShipper {
         const batch = this.pending.splice(0, MAX_BATCH);
         try {
           await withRetry(() => this.client.appendLogs(this.taskId, this.leaseId, batch), 30);
-        } catch {
+        } catch (e) {
+          // Refused (a 4xx other than a lost lease) is never retried: that batch is dropped, the next is sent.
+          // Anything else (lease gone, or the control plane failing for ~2 minutes): nothing more is sent.
+          if (e instanceof ApiError && e.status >= 400 && e.status < 500 && ![404, 409, 410].includes(e.status)) continue;
           this.lost = true; // lease gone: the task belongs to someone else now
         }
       }

@@ -15,6 +15,11 @@ const terminated = (phase: string, reason: string, exitCode: number) =>
 const disruption = (reason: string, message: string) => ({ type: 'DisruptionTarget', status: 'True', reason, message });
 
 describe('podVerdict', () => {
+  it('U+0000 in a termination message (the task writes it) is shown as \\0: the control plane refuses it in input', () => {
+    const ended = pod({ phase: 'Failed', containerStatuses: [{ name: 'task', state: { terminated: { reason: 'Error', exitCode: 1, message: 'a\0b' } } }] });
+    assert.deepEqual(podVerdict(ended), { kind: 'ended', phase: 'Failed', reason: 'Error', message: 'a\\0b', exitCode: 1 });
+  });
+
   it('Unschedulable carries the scheduler message', () => {
     const msg = '0/2 nodes are available: 2 Insufficient nvidia.com/gpu.';
     assert.deepEqual(podVerdict(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: msg }] })),

@@ -1,6 +1,7 @@
 // What a task pod's state means for its task. Pure: the glue decides what to do with the answer.
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { LABELS } from './pod.js';
+import { showNul } from '../domain/text.js';
 
 export type Verdict =
   /** Still on its way: Unschedulable (with the scheduler's message), ContainerCreating, ... */
@@ -51,8 +52,16 @@ function disruption(pod: V1Pod): { reason: string; message: string } | undefined
   return c ? { reason: DISRUPTIONS[c.reason ?? ''] ?? `disrupted (${c.reason})`, message: c.message ?? '' } : undefined;
 }
 
-/** `deleted`: the pod is gone from the API (a DELETED event). */
+/**
+ * `deleted`: the pod is gone from the API (a DELETED event). A message may be the task's own (its termination
+ * log): U+0000 in it is shown as `\0`, since the control plane refuses it in the messages the glue sends.
+ */
 export function podVerdict(pod: V1Pod, deleted = false): Verdict {
+  const v = rawVerdict(pod, deleted);
+  return 'message' in v ? { ...v, reason: showNul(v.reason), message: showNul(v.message) } : v;
+}
+
+function rawVerdict(pod: V1Pod, deleted: boolean): Verdict {
   const terminal = isTerminal(pod);
   if (terminal || deleted) {
     const d = disruption(pod);

@@ -23,6 +23,35 @@ export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where
   return r.data;
 }
 
+const NUL_MESSAGE = 'must not contain U+0000 (NUL)';
+
+/**
+ * U+0000 is refused in every string of a request (values and keys of body, query and params), whatever the
+ * route: PostgreSQL cannot store it in text, and SQLite could, so the two stores would answer differently.
+ * A route lists in `acceptsNul` the fields that are output rather than input (log lines), where the store
+ * keeps it; `*` matches any one step of a path (an array index or a key).
+ */
+export function nulIssues(where: string, value: unknown, accepts: readonly string[] = []): { field: string; message: string }[] {
+  const issues: { field: string; message: string }[] = [];
+  const allowed = accepts.map((a) => a.split('.'));
+  const isAllowed = (path: string[]) => allowed.some((a) => a.length === path.length && a.every((s, i) => s === '*' || s === path[i]));
+  const walk = (v: unknown, path: string[]) => {
+    if (issues.length >= 20) return; // enough to say what is wrong
+    if (typeof v === 'string') {
+      if (v.includes('\0') && !isAllowed(path)) issues.push({ field: path.join('.'), message: NUL_MESSAGE });
+    } else if (Array.isArray(v)) {
+      v.forEach((x, i) => walk(x, [...path, String(i)]));
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (k.includes('\0')) issues.push({ field: path.join('.'), message: `a key (${JSON.stringify(k)}) ${NUL_MESSAGE}` });
+        else walk(x, [...path, k]);
+      }
+    }
+  };
+  walk(value, [where]);
+  return issues;
+}
+
 export interface Ctx<B, Q, P> {
   body: B;
   query: Q;
@@ -40,6 +69,8 @@ export interface RouteDef<B extends z.ZodType, Q extends z.ZodType, P extends z.
   body?: B;
   query?: Q;
   params?: P;
+  /** Fields where U+0000 is accepted (output, not input), e.g. `body.lines.*.text`; refused everywhere else. */
+  acceptsNul?: readonly string[];
   handler(ctx: Ctx<z.infer<B>, z.infer<Q>, z.infer<P>>): Promise<unknown>;
 }
 
@@ -68,6 +99,9 @@ export function addRoute<B extends z.ZodType = typeof none, Q extends z.ZodType 
       const body = def.body ? parseOr400(def.body, req.body, 'body') : {};
       const query = def.query ? parseOr400(def.query, req.query, 'query') : {};
       const params = def.params ? parseOr400(def.params, req.params, 'params') : {};
+      const nul = [...nulIssues('body', body, def.acceptsNul), ...nulIssues('query', query, def.acceptsNul),
+        ...nulIssues('params', params, def.acceptsNul)];
+      if (nul.length) throw new ValidationError(nul);
       const out = await def.handler({ body, query, params, auth, req, reply } as Ctx<any, any, any>);
       if (out === undefined) return reply.code(204).send();
       return out;

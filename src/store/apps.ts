@@ -7,6 +7,7 @@ import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js'
 import { parseDroppingUnknownKeys } from '../domain/config-keys.js';
 import type { Offering } from '../domain/autoscaler/offering.js';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
+import { showNul } from '../domain/text.js';
 import { checkTransition, ENDED_STATES, LIVE_STATES, type DecisionKind, type InstanceState } from '../domain/autoscaler/lifecycle.js';
 
 export { LIVE_STATES, type InstanceState, type DecisionKind } from '../domain/autoscaler/lifecycle.js';
@@ -164,8 +165,11 @@ export class DecisionRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
   async add(d: Omit<Decision, 'id'> | Omit<GlueDecision, 'id'>): Promise<void> {
+    // A reason may quote user text (a task's name, a cloud's or a pod's message): U+0000 is written as `\0`,
+    // which PostgreSQL can keep (the detail is JSON, where it is `\u0000` already).
     await this.db.insertInto('decisions').values({
-      at: d.at, app: d.app, queue: d.queue, kind: d.kind, reason: d.reason, detail: JSON.stringify(d.detail),
+      at: d.at, app: showNul(d.app), queue: d.queue === null ? null : showNul(d.queue), kind: showNul(d.kind),
+      reason: showNul(d.reason), detail: JSON.stringify(d.detail),
     }).execute();
   }
 

@@ -26,7 +26,7 @@ export class LogRepo {
       if (t.lease_id !== leaseId || t.status !== 'running')
         throw new ConflictError(`lease for task "${taskId}" is no longer valid`);
       const { rows, bytes } = this.fit(t.log_seq, t.log_bytes, lines, now, taskId);
-      if (rows.length) await tx.insertInto('task_logs').values(rows).execute();
+      if (rows.length) await tx.insertInto('task_logs').values(rows.map((r) => ({ ...r, text: encodeLogText(r.text) }))).execute();
       await tx.updateTable('tasks').set({ log_seq: t.log_seq + rows.length, log_bytes: bytes })
         .where('id', '=', taskId).execute();
       return rows.length;
@@ -58,8 +58,31 @@ export class LogRepo {
   async read(taskId: string, after = 0, limit = 1000): Promise<LogLine[]> {
     const rows = await this.db.selectFrom('task_logs').select(['seq', 'stream', 'text', 'at'])
       .where('task_id', '=', taskId).where('seq', '>', after).orderBy('seq').limit(limit).execute();
-    return rows as LogLine[];
+    return rows.map((r) => ({ ...r, text: decodeLogText(r.text) })) as LogLine[];
   }
+}
+
+/**
+ * A task's output may hold U+0000, which PostgreSQL cannot keep in text (SQLite can: both stores keep the
+ * same form). A line that holds it is stored as U+FFFF (a noncharacter, never meant to appear in text)
+ * followed by the line as a JSON string, where U+0000 is `\u0000`; so is a line that starts with U+FFFF
+ * itself, so every line reads back exactly as it was written. Every other line is stored as it is.
+ */
+const ESCAPED = '\uFFFF';
+
+export function encodeLogText(text: string): string {
+  return text.includes('\0') || text.startsWith(ESCAPED) ? ESCAPED + JSON.stringify(text) : text;
+}
+
+export function decodeLogText(stored: string): string {
+  if (!stored.startsWith(ESCAPED)) return stored;
+  try {
+    const text: unknown = JSON.parse(stored.slice(1));
+    if (typeof text === 'string') return text;
+  } catch {
+    // not written by encodeLogText (a line stored before it existed): as it is
+  }
+  return stored;
 }
 
 /** The longest start of `text` that takes at most `max` bytes in UTF-8, never cutting a character in two. */

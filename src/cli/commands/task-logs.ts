@@ -4,6 +4,7 @@ import type { FlotillaClient } from '../../client/index.js';
 import type { LogLine } from '../../domain/task.js';
 import { clientFor } from '../config.js';
 import { note } from '../output.js';
+import { showNul } from '../../domain/text.js';
 
 const PAGE = 1000;
 const FOLLOW_WAIT_MS = 25_000;
@@ -11,7 +12,7 @@ const FOLLOW_WAIT_MS = 25_000;
 export function registerTaskLogs(task: Command): void {
   task.command('logs <id>').description('print a task\'s output (stdout lines to stdout, stderr to stderr)')
     .option('-f, --follow', 'keep printing new lines until the task ends')
-    .option('--json', 'one JSON object per line: {seq, stream, text, at}')
+    .option('--json', 'one JSON object per line: {seq, stream, text, at} (the exact text; without it, U+0000 is shown as \\0)')
     .action(async (id: string, o: { follow?: boolean; json?: boolean }, cmd: Command) => {
       const client = clientFor(cmd.optsWithGlobals());
       const status: string = await printLogs(client, id, { follow: !!o.follow, print: o.json ? printJsonLine : printLine });
@@ -35,8 +36,9 @@ export async function printLogs(
   }
 }
 
+/** A line as people read it: U+0000 shown as `\0` (--json gives the exact text). */
 function printLine(l: LogLine): void {
-  const text = l.text.endsWith('\n') ? l.text : l.text + '\n';
+  const text = showNul(l.text.endsWith('\n') ? l.text : l.text + '\n');
   if (l.stream === 'stdout') process.stdout.write(text);
   else if (l.stream === 'stderr') process.stderr.write(text);
   else process.stderr.write(`[flotilla] ${text}`);

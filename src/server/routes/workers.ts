@@ -106,6 +106,8 @@ function leaseRoutes(ctx: ServerCtx) {
     body: leaseBody.extend({
       lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr', 'system']), text: z.string() })).max(10_000),
     }),
+    // A task's output is not input: it may hold any character, U+0000 too (the log store keeps it).
+    acceptsNul: ['body.lines.*.text'],
     handler: async ({ params, body }) => store.logs.append(params.id, body.leaseId, body.lines),
   });
   addRoute(app, routes, {
