@@ -1,5 +1,5 @@
 // Starts a control plane: store, HTTP API, leader election and the controllers.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { Store } from '../store/index.js';
@@ -18,6 +18,7 @@ import { k8sRoutes } from './routes/k8s.js';
 import { TIMINGS_ENV, parseTimingsOverride, resolveTimings, type Timings } from '../domain/timings.js';
 import { QueueService } from '../services/queue.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { privateDir } from '../store/private-files.js';
 
 export interface ControlPlaneOptions {
   db?: string;
@@ -57,7 +58,8 @@ export interface ControlPlane {
 
 export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   const dataDir = resolve(o.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // 0700, also when it exists: the database, admin token, secret key, bundles and workers' logs are in it.
+  privateDir(dataDir);
   const log = pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.token', '*.password'] });
   const store = await Store.open(o.db ?? `sqlite:${join(dataDir, 'flotilla.db')}`, { maxLogBytesPerTask: o.maxLogBytes });
   const timings = timingsOf(o);
