@@ -15,6 +15,8 @@ type LogStream = Stream | 'system';
  */
 export type OutputTransform = ((stream: LogStream, text: string) => string) & {
   flush?(): { stream: LogStream; text: string }[];
+  /** Masks one whole text (the agent's own log lines, which name tasks by their command). */
+  mask?(text: string): string;
 };
 
 export class LogShipper {
