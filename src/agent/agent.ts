@@ -48,7 +48,9 @@ export function createAgent(o: AgentOptions): Agent {
   const client = new FlotillaClient(o.server, o.token);
   const workerId = o.workerId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
   const executor = o.executor ?? new ProcessExecutor();
-  const log = o.log ?? ((m: string) => process.stderr.write(`[agent ${workerId}] ${m}\n`));
+  const write = o.log ?? ((m: string) => process.stderr.write(`[agent ${workerId}] ${m}\n`));
+  // The agent's own lines are masked like task output: a task's name is its command unless it was given one.
+  const log = (m: string) => write(o.transformOutput?.mask?.(m) ?? m);
   const graceMs = o.stopGraceMs ?? DEFAULT_TIMINGS.agentStopGraceMs;
   const clock = o.clock ?? systemClock;
   const polling = new AbortController();
@@ -130,7 +132,6 @@ export function createAgent(o: AgentOptions): Agent {
     const workDir = mkdtempSync(join(root, `task-${task.id}-`));
     const shipper = new LogShipper(client, task.id, lease.id, o.transformOutput);
     current = { d, shipper };
-    log(`task ${task.id} (${task.name}) started, attempt ${task.attempts}`);
     let aborted = false;
     let leaseLost = false;
     const beat = setInterval(async () => {
@@ -152,6 +153,8 @@ export function createAgent(o: AgentOptions): Agent {
     try {
       const prepared = o.prepare ? await o.prepare(d, workDir, shipper) : undefined;
       if (stopping) return await handBack(d, shipper);
+      // After prepare: an app's secrets, fetched there, are masked in this line too.
+      log(`task ${task.id} (${task.name}) started, attempt ${task.attempts}`);
       const exec = await executor.start({
         taskId: task.id, command: prepared?.command ?? task.spec.command ?? '', env: task.spec.env ?? {}, workDir,
         image: task.spec.image, container: task.spec.container,

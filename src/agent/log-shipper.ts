@@ -2,6 +2,7 @@
 import { ApiError, type FlotillaClient } from '../client/index.js';
 import type { Stream } from './executors/types.js';
 import { withRetry } from './retry.js';
+import { LIMITS } from '../domain/limits.js';
 
 const FLUSH_MS = 100;
 const MAX_BATCH = 2000;
@@ -14,6 +15,8 @@ type LogStream = Stream | 'system';
  */
 export type OutputTransform = ((stream: LogStream, text: string) => string) & {
   flush?(): { stream: LogStream; text: string }[];
+  /** Masks one whole text (the agent's own log lines, which name tasks by their command). */
+  mask?(text: string): string;
 };
 
 export class LogShipper {
@@ -32,7 +35,8 @@ export class LogShipper {
   write(stream: Stream | 'system', text: string): void {
     const safe = this.transform(stream, text);
     if (!safe) return; // all of it held back (or nothing to send)
-    this.pending.push({ stream, text: safe });
+    // The API takes at most LIMITS.logText characters per text: longer output goes in pieces.
+    for (let i = 0; i < safe.length; i += LIMITS.logText) this.pending.push({ stream, text: safe.slice(i, i + LIMITS.logText) });
     if (this.pending.length >= MAX_BATCH) void this.send();
     else this.timer ??= setTimeout(() => void this.send(), FLUSH_MS);
   }

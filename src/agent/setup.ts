@@ -43,6 +43,10 @@ export function secretMasking(initial: Iterable<string> = []): MaskingTransform 
   const maskers = new Map<string, Masker>();
   const masker = (stream: string) => maskers.get(stream) ?? maskers.set(stream, createMasker(secrets)).get(stream)!;
   const transform = ((stream, text) => masker(stream).write(text)) as MaskingTransform;
+  transform.mask = (text) => {
+    const m = createMasker(secrets);
+    return m.write(text) + m.flush();
+  };
   transform.flush = () => [...maskers].map(([stream, m]) => ({ stream: stream as 'stdout', text: m.flush() })).filter((l) => l.text);
   // Called between tasks, when nothing is held back.
   transform.setSecrets = (values) => {

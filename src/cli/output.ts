@@ -52,3 +52,8 @@ export function duration(ms: number): string {
 }
 
 export const isoTime = (at: number | null | undefined) => (at ? new Date(at).toISOString() : '-');
+
+/** A row that happened more than once (identical refusals fold into one): "reason ×N (last TIME)". */
+export function reasonOf(d: { reason: string; count?: number; lastAt?: number }): string {
+  return d.count && d.count > 1 ? `${d.reason} ×${d.count} (last ${isoTime(d.lastAt ?? 0)})` : d.reason;
+}

@@ -27,7 +27,11 @@ export interface EndReport { status: 'completed' | 'failed' | 'aborted'; exitCod
 export interface FinishedReport extends EndReport { taskId: string; leaseId: string }
 export interface LogPage { lines: LogLine[]; next: number; status: string; done: boolean }
 export interface AgentSettings { leaseTtlMs: number; heartbeatMs: number; maxWaitMs: number }
-export interface GlueDecision { id: number; at: number; queue: string | null; kind: string; reason: string; detail: Record<string, unknown> }
+export interface GlueDecision {
+  id: number; at: number; queue: string | null; kind: string; reason: string; detail: Record<string, unknown>;
+  /** How many times it happened (repeats fold into one row), the last at lastAt. */
+  count: number; lastAt: number;
+}
 export interface SecretInfo { name: string; kind: string; createdAt: number; updatedAt: number }
 /** What an autoscaler app hands its agents: git credentials and a storage secret (see storage-credentials.ts). */
 export interface WorkerSecrets { git?: { username: string; password: string; host?: string }; storage?: unknown }

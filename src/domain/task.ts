@@ -1,5 +1,6 @@
 // Tasks: what to run, where, and the states they pass through.
 import { z } from 'zod';
+import { LIMITS, bounded, boundedList } from './limits.js';
 
 export const TASK_STATUSES = ['queued', 'scheduled', 'running', 'completed', 'failed', 'aborted'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -9,31 +10,35 @@ export const queueName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'use letters, digits, "_", "." and "-" (at most 128)');
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and "_"');
+const envName = z.string().max(LIMITS.name, `at most ${LIMITS.name} characters`)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment names are letters, digits and "_"');
+/** An environment map: at most LIMITS.envEntries names, each value at most LIMITS.envValue characters. */
+const envMap = z.record(envName, bounded(LIMITS.envValue))
+  .refine((e) => Object.keys(e).length <= LIMITS.envEntries, `at most ${LIMITS.envEntries} entries`);
 
 export const GitSpecSchema = z.object({
-  repository: z.string().min(1).describe('https or ssh URL, without credentials'),
-  branch: z.string().optional(),
-  commit: z.string().optional(),
-  entryPoint: z.string().optional().describe('script in the repository to run when no command is given'),
+  repository: bounded(LIMITS.path).min(1).describe('https or ssh URL, without credentials'),
+  branch: bounded(LIMITS.name).optional(),
+  commit: bounded(LIMITS.name).optional(),
+  entryPoint: bounded(LIMITS.path).optional().describe('script in the repository to run when no command is given'),
 });
 
 export const TaskSpecSchema = z.object({
-  command: z.string().min(1).optional(),
-  env: z.record(envName, z.string()).default({}),
-  image: z.string().optional(),
+  command: bounded(LIMITS.script).min(1).optional(),
+  env: envMap.default({}),
+  image: bounded(LIMITS.path).optional(),
   container: z
-    .object({ env: z.record(envName, z.string()).optional(), mounts: z.array(z.string()).optional() })
+    .object({ env: envMap.optional(), mounts: boundedList(bounded(LIMITS.path), LIMITS.mounts).optional() })
     .optional(),
   git: GitSpecSchema.optional(),
-  setupScript: z.string().optional(),
-  requirementsFile: z.string().optional(),
+  setupScript: bounded(LIMITS.script).optional(),
+  requirementsFile: bounded(LIMITS.path).optional(),
 });
 export type TaskSpec = z.infer<typeof TaskSpecSchema>;
 
 export const CreateTaskSchema = TaskSpecSchema.extend({
   queue: queueName,
-  name: z.string().max(200).optional(),
+  name: bounded(LIMITS.name).optional(),
   priority: z.number().int().min(-1000).max(1000).default(0),
   maxAttempts: z.number().int().min(1).max(100).default(3),
 }).refine((t) => t.command || t.git?.entryPoint, {

@@ -35,6 +35,9 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
     // without request lines there is nothing to match the id with: the error handler names the request instead.
     ...(requestLogging ? {} : { childLoggerFactory: (logger: FastifyBaseLogger) => logger }),
     bodyLimit: 16 * 1024 * 1024,
+    // Longer than any id or name a route takes (LIMITS.id, LIMITS.name), so an over-long one is the route's 400 naming
+    // the field and its limit; a path parameter longer than this is fastify's 414.
+    routerOptions: { maxParamLength: 1024 },
     // Long polls hold requests open; keep-alive connections from agents are reused.
     keepAliveTimeout: 75_000,
   });

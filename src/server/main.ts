@@ -1,5 +1,5 @@
 // Starts a control plane: store, HTTP API, leader election and the controllers.
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { Store } from '../store/index.js';
@@ -18,6 +18,8 @@ import { k8sRoutes } from './routes/k8s.js';
 import { TIMINGS_ENV, parseTimingsOverride, resolveTimings, type Timings } from '../domain/timings.js';
 import { QueueService } from '../services/queue.js';
 import { systemClock, type Clock } from '../domain/clock.js';
+import { privateDir } from '../store/private-files.js';
+import type { JournalSettings } from '../domain/journal.js';
 
 export interface ControlPlaneOptions {
   db?: string;
@@ -41,8 +43,10 @@ export interface ControlPlaneOptions {
   /** Extra route groups and controllers, added by the parts that need them. */
   extraRoutes?: RouteGroup[];
   controllers?: ((ctx: ServerCtx & { url: string; log: pino.Logger }) => Controller[])[];
-  /** The queue service's clock (tests move it by hand). */
+  /** The queue service's and the journal's clock (tests move it by hand). */
   clock?: Clock;
+  /** Bounds of the decision journal (default DEFAULT_JOURNAL in src/domain/journal.ts). */
+  journal?: Partial<JournalSettings>;
 }
 
 export interface ControlPlane {
@@ -57,9 +61,10 @@ export interface ControlPlane {
 
 export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   const dataDir = resolve(o.dataDir);
-  mkdirSync(dataDir, { recursive: true });
+  // 0700, also when it exists: the database, admin token, secret key, bundles and workers' logs are in it.
+  privateDir(dataDir);
   const log = pino({ level: o.logLevel ?? 'info', redact: ['req.headers.authorization', '*.token', '*.password'] });
-  const store = await Store.open(o.db ?? `sqlite:${join(dataDir, 'flotilla.db')}`, { maxLogBytesPerTask: o.maxLogBytes });
+  const store = await Store.open(o.db ?? `sqlite:${join(dataDir, 'flotilla.db')}`, { maxLogBytesPerTask: o.maxLogBytes, journal: o.journal, clock: o.clock });
   const timings = timingsOf(o);
   const settings: ServerSettings = {
     leaseTtlMs: timings.leaseTtlMs, heartbeatMs: timings.heartbeatMs, maxWaitMs: timings.maxWaitMs, version: VERSION,

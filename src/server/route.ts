@@ -2,6 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Role, TokenInfo } from '../store/tokens.js';
+import { oversized } from '../domain/limits.js';
 
 export class ValidationError extends Error {
   readonly statusCode = 400;
@@ -18,6 +19,9 @@ export function zodIssues(where: string, err: z.ZodError) {
 }
 
 export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  // The catch-all bounds first: a schema would loop over all of a huge list before saying it is too long.
+  const big = oversized(value, where);
+  if (big) throw new ValidationError([big]);
   const r = schema.safeParse(value ?? {});
   if (!r.success) throw new ValidationError(zodIssues(where, r.error));
   return r.data;

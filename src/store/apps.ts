@@ -8,6 +8,8 @@ import { parseDroppingUnknownKeys } from '../domain/config-keys.js';
 import type { Offering } from '../domain/autoscaler/offering.js';
 import { InvalidTransitionError, NotFoundError } from '../domain/errors.js';
 import { showNul } from '../domain/text.js';
+import { AGE_PRUNE_EVERY_MS, DEFAULT_JOURNAL, FOLDED_KINDS, type JournalSettings } from '../domain/journal.js';
+import { systemClock, type Clock } from '../domain/clock.js';
 import { checkTransition, ENDED_STATES, LIVE_STATES, type DecisionKind, type InstanceState } from '../domain/autoscaler/lifecycle.js';
 
 export { LIVE_STATES, type InstanceState, type DecisionKind } from '../domain/autoscaler/lifecycle.js';
@@ -37,10 +39,13 @@ export interface Decision {
   detail: Record<string, unknown>;
 }
 
+/** A row as read back: how many times it happened, the last at `lastAt` (`at` is the first). */
+export interface Folded { count: number; lastAt: number }
+
 /** The Kubernetes glue keeps its own journal in the same table, with kinds of its own. */
 export type GlueDecision = Omit<Decision, 'app' | 'kind'> & { app: 'k8s-glue'; kind: string };
 /** A row as read back: an autoscaler app's decision or one of the glue's. */
-export type JournalRow = Omit<Decision, 'kind'> & { kind: DecisionKind | GlueDecision['kind'] };
+export type JournalRow = Omit<Decision, 'kind'> & { kind: DecisionKind | GlueDecision['kind'] } & Folded;
 
 const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
   id: r.id, app: r.app, resource: r.resource, providerId: r.provider_id, state: r.state as InstanceState,
@@ -161,16 +166,57 @@ export class InstanceRepo {
   }
 }
 
+/**
+ * The decision journal, bounded: a row that repeats the newest row of its app and queue (same kind and reason, and
+ * the same detail unless the kind is in FOLDED_KINDS) adds to that row's count instead of adding a row; each new row
+ * prunes its app to `maxRowsPerApp` rows, and rows whose last repeat is older than `maxAgeMs` go (at most once per
+ * AGE_PRUNE_EVERY_MS). Ages are measured with the repository's clock.
+ */
 export class DecisionRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly settings: JournalSettings;
+  private lastAgePrune = -Infinity;
+
+  constructor(private readonly db: Kysely<Database>, o: { clock?: Clock; journal?: Partial<JournalSettings> } = {}) {
+    this.settings = { ...DEFAULT_JOURNAL, ...o.journal };
+    this.clock = o.clock ?? systemClock;
+  }
+
+  private readonly clock: Clock;
 
   async add(d: Omit<Decision, 'id'> | Omit<GlueDecision, 'id'>): Promise<void> {
     // A reason may quote user text (a task's name, a cloud's or a pod's message): U+0000 is written as `\0`,
     // which PostgreSQL can keep (the detail is JSON, where it is `\u0000` already).
-    await this.db.insertInto('decisions').values({
-      at: d.at, app: showNul(d.app), queue: d.queue === null ? null : showNul(d.queue), kind: showNul(d.kind),
-      reason: showNul(d.reason), detail: JSON.stringify(d.detail),
-    }).execute();
+    d = { ...d, app: showNul(d.app), queue: d.queue === null ? null : showNul(d.queue), kind: showNul(d.kind),
+      reason: showNul(d.reason) } as typeof d;
+    const detail = JSON.stringify(d.detail);
+    let last = this.db.selectFrom('decisions').select(['id', 'kind', 'reason', 'detail']).where('app', '=', d.app);
+    last = d.queue === null ? last.where('queue', 'is', null) : last.where('queue', '=', d.queue);
+    const prev = await last.orderBy('id', 'desc').limit(1).executeTakeFirst();
+    if (prev && prev.kind === d.kind && prev.reason === d.reason && (FOLDED_KINDS.includes(d.kind) || prev.detail === detail)) {
+      await this.db.updateTable('decisions')
+        .set((eb) => ({ count: eb('count', '+', 1), last_at: d.at, detail }))
+        .where('id', '=', prev.id).execute();
+    } else {
+      await this.db.insertInto('decisions').values({
+        at: d.at, last_at: d.at, app: d.app, queue: d.queue, kind: d.kind, reason: d.reason, detail,
+      }).execute();
+      await this.pruneApp(d.app);
+    }
+    if (this.clock.now() - this.lastAgePrune >= AGE_PRUNE_EVERY_MS) await this.pruneOld();
+  }
+
+  /** Keeps the newest maxRowsPerApp rows of `app`. */
+  private async pruneApp(app: string): Promise<void> {
+    const edge = await this.db.selectFrom('decisions').select('id').where('app', '=', app)
+      .orderBy('id', 'desc').offset(this.settings.maxRowsPerApp).limit(1).executeTakeFirst();
+    if (edge) await this.db.deleteFrom('decisions').where('app', '=', app).where('id', '<=', edge.id).execute();
+  }
+
+  /** Deletes rows of every app whose last repeat is older than maxAgeMs. */
+  async pruneOld(): Promise<void> {
+    const now = this.clock.now();
+    this.lastAgePrune = now;
+    await this.db.deleteFrom('decisions').where('last_at', '<', now - this.settings.maxAgeMs).execute();
   }
 
   async recent(f: { app?: string; queue?: string; kind?: DecisionKind; since?: number; limit?: number }): Promise<JournalRow[]> {
@@ -178,14 +224,17 @@ export class DecisionRepo {
     if (f.app) q = q.where('app', '=', f.app);
     if (f.queue) q = q.where('queue', '=', f.queue);
     if (f.kind) q = q.where('kind', '=', f.kind);
-    if (f.since !== undefined) q = q.where('at', '>=', f.since);
+    if (f.since !== undefined) q = q.where('last_at', '>=', f.since);
     const rows = await q.execute();
-    return rows.map((r) => ({ ...r, id: Number(r.id), detail: JSON.parse(r.detail) }));
+    return rows.map(({ last_at, count, ...r }) => ({
+      ...r, id: Number(r.id), detail: JSON.parse(r.detail), count: Number(count), lastAt: last_at ?? r.at,
+    }));
   }
 
+  /** Decisions made, by app and kind (a folded row counts as many times as it happened; pruned rows no longer count). */
   async countByKind(): Promise<{ app: string; kind: string; n: number }[]> {
     const rows = await this.db.selectFrom('decisions')
-      .select(['app', 'kind', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['app', 'kind']).execute();
+      .select(['app', 'kind', (eb) => eb.fn.sum<number>('count').as('n')]).groupBy(['app', 'kind']).execute();
     return rows.map((r) => ({ ...r, n: Number(r.n) }));
   }
 }

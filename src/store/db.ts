@@ -3,10 +3,12 @@ import { Kysely, Migrator, PostgresDialect, type Migration } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
+import { privateFile, tightenIfExists } from './private-files.js';
 import { dirname } from 'node:path';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_running_index.js';
+import * as m003 from './migrations/003_journal_fold.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { HotPath } from './hot-sql.js';
@@ -28,6 +30,7 @@ export interface Db {
 const migrations: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<void> }> = {
   '001_init': m001,
   '002_running_index': m002,
+  '003_journal_fold': m003,
 };
 
 // int8 columns hold epoch milliseconds, well inside Number's exact range.
@@ -43,9 +46,16 @@ export async function openDb(url: string): Promise<Db> {
   const { dialect, target } = parseDbUrl(url);
   let db: Db;
   if (dialect === 'sqlite') {
-    if (target !== ':memory:') mkdirSync(dirname(target), { recursive: true });
+    if (target !== ':memory:') {
+      mkdirSync(dirname(target), { recursive: true, mode: 0o700 });
+      // Tasks, environments, logs and token hashes: the file is 0600 before SQLite opens it, and SQLite gives the
+      // -wal and -shm files it creates the database file's mode. Ones left by an earlier version are tightened.
+      privateFile(target);
+      for (const f of [`${target}-wal`, `${target}-shm`, `${target}-journal`]) tightenIfExists(f);
+    }
     const sqlite = new BetterSqlite3(target);
     sqlite.pragma('journal_mode = WAL');
+    if (target !== ':memory:') for (const f of [`${target}-wal`, `${target}-shm`]) tightenIfExists(f);
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 5000');
     const checkpointer = target === ':memory:' ? undefined : startCheckpointer(target);

@@ -8,10 +8,16 @@ import { QueueRepo } from './queues.js';
 import { TokenRepo } from './tokens.js';
 import { SecretRepo } from './secrets.js';
 import { AppRepo, DecisionRepo, InstanceRepo } from './apps.js';
+import type { Clock } from '../domain/clock.js';
+import type { JournalSettings } from '../domain/journal.js';
 
 export interface StoreOptions {
   maxLogBytesPerTask?: number;
   workerOfflineAfterMs?: number;
+  /** Bounds of the decision journal (default DEFAULT_JOURNAL). */
+  journal?: Partial<JournalSettings>;
+  /** The journal's clock, for its age bound (tests move it by hand). */
+  clock?: Clock;
 }
 
 export class Store {
@@ -36,7 +42,7 @@ export class Store {
     this.secrets = new SecretRepo(db.kysely);
     this.apps = new AppRepo(db.kysely, this.events);
     this.instances = new InstanceRepo(db.kysely, this.tokens);
-    this.decisions = new DecisionRepo(db.kysely);
+    this.decisions = new DecisionRepo(db.kysely, { clock: opts.clock, journal: opts.journal });
   }
 
   static async open(url: string, opts: StoreOptions = {}): Promise<Store> {

@@ -95,6 +95,10 @@ export interface DecisionTable {
   kind: string;
   reason: string;
   detail: string;
+  /** How many times this row happened (identical refusals fold into one row). */
+  count: Generated<number>;
+  /** When it last happened (= at for a row that happened once). */
+  last_at: number | null;
 }
 
 export interface SecretTable {

@@ -140,6 +140,19 @@ export class TaskRepo {
     return rows.map((r) => toTask(r));
   }
 
+  /** The scheduled and running tasks of these queues, in one statement per 500 queues (SQLite's bound-value cap). */
+  async active(queues: string[]): Promise<Task[]> {
+    const unique = [...new Set(queues)];
+    const out: Task[] = [];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.db.selectFrom('tasks').selectAll()
+        .where('queue', 'in', unique.slice(i, i + 500)).where('status', 'in', ['scheduled', 'running'])
+        .orderBy('created_at', 'desc').orderBy('id').execute();
+      out.push(...rows.map((r) => toTask(r)));
+    }
+    return out;
+  }
+
   async countByQueueAndStatus(): Promise<{ queue: string; status: string; n: number }[]> {
     const rows = await this.db
       .selectFrom('tasks')

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { clientFor } from '../config.js';
-import { ago, isoTime, note, printFields, printJson, printTable } from '../output.js';
+import { ago, isoTime, note, printFields, printJson, printTable, reasonOf } from '../output.js';
 import { integer } from '../args.js';
 import { registerRenderStartup } from './render-startup.js';
 
@@ -13,7 +13,7 @@ interface Status {
   instances: { id: string; resource: string; state: string; providerId: string | null; launchedAt: number; worker: string | null; busy: boolean }[];
   budget: { maxInstances?: number; maxPerHour?: number };
 }
-interface Decision { at: number; queue: string | null; kind: string; reason: string }
+interface Decision { at: number; queue: string | null; kind: string; reason: string; count?: number; lastAt?: number }
 type AppSummary = { name: string; provider: { kind: string }; queues: Record<string, string[]>; resources: unknown[]; updatedAt: number };
 
 function readAppFile(path: string): Record<string, unknown> {
@@ -77,7 +77,7 @@ export function registerAutoscaler(program: Command): void {
       if (o.json) return printJson(decisions);
       printTable(decisions, [
         { header: 'AT', value: (d) => isoTime(d.at) }, { header: 'KIND', value: (d) => d.kind },
-        { header: 'QUEUE', value: (d) => d.queue }, { header: 'REASON', value: (d) => d.reason },
+        { header: 'QUEUE', value: (d) => d.queue }, { header: 'REASON', value: (d) => reasonOf(d) },
       ]);
     });
   registerRenderStartup(as);
@@ -113,6 +113,6 @@ export function registerTaskWhy(task: Command): void {
       if (o.json) return printJson(w);
       process.stdout.write(`${w.why}\n`);
       if (w.status === 'queued' && w.statusMessage && w.statusMessage !== w.why) process.stdout.write(`status: ${w.statusMessage}\n`);
-      for (const d of w.decisions.slice(0, 5)) process.stdout.write(`  ${isoTime(d.at)}  ${d.kind}: ${d.reason}\n`);
+      for (const d of w.decisions.slice(0, 5)) process.stdout.write(`  ${isoTime(d.at)}  ${d.kind}: ${reasonOf(d)}\n`);
     });
 }

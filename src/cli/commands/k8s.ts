@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { clientFor, missingTokenHints, resolveConnection } from '../config.js';
 import { integer } from '../args.js';
-import { isoTime, note, printJson, printTable } from '../output.js';
+import { isoTime, note, printJson, printTable, reasonOf } from '../output.js';
 
 export function registerK8s(program: Command): void {
   program.command('k8s-glue')
@@ -27,7 +27,7 @@ export function registerK8s(program: Command): void {
       if (o.json) return printJson(rows);
       printTable(rows, [
         { header: 'AT', value: (d) => isoTime(d.at) }, { header: 'KIND', value: (d) => d.kind },
-        { header: 'QUEUE', value: (d) => d.queue }, { header: 'REASON', value: (d) => d.reason },
+        { header: 'QUEUE', value: (d) => d.queue }, { header: 'REASON', value: (d) => reasonOf(d) },
       ]);
     });
 }

@@ -3,10 +3,11 @@
 // tar into the data dir, then served from there; a new build (version, lock file or dist) makes a new one.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '../../version.js';
+import { privateDir } from '../../store/private-files.js';
 
 /** The package root: three levels above src/server/bootstrap, four above dist/src/server/bootstrap. */
 export const PACKAGE_ROOT = fileURLToPath(
@@ -78,7 +79,7 @@ export class AgentBundle {
 
   private async build(file: string, lock: string): Promise<string> {
     const dir = join(this.dataDir, 'bundles');
-    mkdirSync(dir, { recursive: true });
+    privateDir(dir);
     const missing = productionPackages(JSON.parse(lock)).filter((p) => !existsSync(join(this.root, p)));
     if (missing.length)
       throw new BundleUnavailableError(`production packages are not installed (${missing.slice(0, 3).join(', ')}…): run \`npm ci\``);
@@ -87,6 +88,7 @@ export class AgentBundle {
     const tmp = `${file}.${process.pid}.tmp`;
     try {
       await run('tar', ['-czf', tmp, '--owner=0', '--group=0', '--numeric-owner', ...NOT_AT_RUN_TIME, '-C', this.root, '-T', list]);
+      chmodSync(tmp, 0o600);
       renameSync(tmp, file); // readers never see a half-written bundle
       for (const old of readdirSync(dir)) if (old.endsWith('.tar.gz') && join(dir, old) !== file) rmSync(join(dir, old), { force: true });
     } finally {

@@ -7,8 +7,9 @@ import { appStatus } from '../../autoscaler/status.js';
 import { whyTask } from '../../autoscaler/why.js';
 import { checkConfig } from '../../domain/config-keys.js';
 import { validateProviderSettings } from '../../autoscaler/providers/index.js';
+import { LIMITS, bounded, idString } from '../../domain/limits.js';
 
-const nameParams = z.object({ name: z.string().min(1) });
+const nameParams = z.object({ name: bounded(LIMITS.name).min(1) });
 
 /** Inline provider credentials (allowed for emulators) are never echoed back: use a secret for real keys. */
 function redacted(cfg: AppConfig): AppConfig {
@@ -71,7 +72,7 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/tasks/:id/why', roles: ['user'],
     summary: 'Why a task waits: the plan evaluated now names the limit that binds; a running or ended task says so',
-    params: z.object({ id: z.string() }),
+    params: z.object({ id: idString }),
     handler: async ({ params }) => whyTask(store, params.id),
   });
 };

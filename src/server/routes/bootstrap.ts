@@ -10,6 +10,7 @@ import { ForbiddenError } from '../../domain/errors.js';
 import type { Store } from '../../store/index.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import { AgentBundle } from '../bootstrap/bundle.js';
+import { LIMITS } from '../../domain/limits.js';
 
 /** The live Flotilla instance a bootstrap token was issued for, or a 403 saying what is wrong. */
 async function instanceOf(store: Store, auth: TokenInfo) {
@@ -38,7 +39,7 @@ export function bootstrapRoutes(o: { dataDir: string; bundle?: AgentBundle }): R
     addRoute(app, routes, {
       method: 'POST', url: '/api/v1/bootstrap/exchange', roles: ['bootstrap'],
       summary: 'Trade the one-time bootstrap token for an agent token of this instance (once; 401 after)',
-      body: z.object({ instanceId: z.string().min(1).max(256).describe('the cloud instance id: i-… on AWS, ZONE/NAME on GCE') }),
+      body: z.object({ instanceId: z.string().min(1).max(LIMITS.id, `at most ${LIMITS.id} characters`).describe('the cloud instance id: i-… on AWS, ZONE/NAME on GCE') }),
       handler: async ({ body, auth, reply }) => {
         const rec = await instanceOf(store, auth);
         // Checked before the token is spent, so a machine that asks too early can ask again.

@@ -6,6 +6,7 @@ import type { RouteGroup, ServerCtx } from '../context.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { SECRET_KINDS, SECRET_KIND_NAMES, type SecretKind } from '../secrets/kinds.js';
 import type { SecretVault } from '../secrets/vault.js';
+import { idString } from '../../domain/limits.js';
 
 export const secretName = z
   .string()
@@ -40,7 +41,7 @@ export function secretRoutes(vault: SecretVault): RouteGroup {
     addRoute(app, routes, {
       method: 'GET', url: '/api/v1/workers/:workerId/secrets', roles: ['agent'],
       summary: "The git and storage credentials of the worker's autoscaler app; only for the token that registered the worker",
-      params: z.object({ workerId: z.string().min(1) }),
+      params: z.object({ workerId: idString }),
       handler: async ({ params, auth, reply }) => {
         reply.header('cache-control', 'no-store');
         return workerSecrets(ctx, vault, params.workerId, auth.id);

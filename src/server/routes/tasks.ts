@@ -4,8 +4,9 @@ import type { RouteGroup } from '../context.js';
 import { CreateTaskSchema, TASK_STATUSES, FINAL_STATUSES, queueName } from '../../domain/task.js';
 import { waitForEvent } from '../wait.js';
 import { NotFoundError } from '../../domain/errors.js';
+import { idString } from '../../domain/limits.js';
 
-const idParams = z.object({ id: z.string().min(1) });
+const idParams = z.object({ id: idString });
 
 /** The store says a queue is missing; the answer to the user says how to make it. */
 function withQueueHint(e: unknown): never {

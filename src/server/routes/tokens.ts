@@ -2,14 +2,15 @@ import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { NotFoundError } from '../../domain/errors.js';
+import { LIMITS, bounded, idString } from '../../domain/limits.js';
 
 export const tokenRoutes: RouteGroup = ({ app, routes, store }) => {
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tokens', roles: [], summary: 'Create a token (shown once)',
     body: z.object({
-      name: z.string().min(1).max(100),
+      name: bounded(LIMITS.name).min(1),
       role: z.enum(['admin', 'user', 'agent']),
-      ttlSeconds: z.number().int().positive().optional(),
+      ttlSeconds: z.number().int().positive().max(100 * 365 * 86_400, 'at most 100 years').optional(),
     }),
     handler: async ({ body, reply }) => {
       const { token, info } = await store.tokens.create(body.name, body.role, { ttlMs: body.ttlSeconds && body.ttlSeconds * 1000 });
@@ -23,7 +24,7 @@ export const tokenRoutes: RouteGroup = ({ app, routes, store }) => {
   });
   addRoute(app, routes, {
     method: 'DELETE', url: '/api/v1/tokens/:id', roles: [], summary: 'Revoke a token',
-    params: z.object({ id: z.string() }),
+    params: z.object({ id: idString }),
     handler: async ({ params }) => {
       if (!(await store.tokens.revoke(params.id))) throw new NotFoundError(`token "${params.id}" not found`);
     },

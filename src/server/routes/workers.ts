@@ -6,14 +6,16 @@ import { queueName } from '../../domain/task.js';
 import { ForbiddenError } from '../../domain/errors.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
+import { LIMITS, bounded, boundedList, idString } from '../../domain/limits.js';
 
-const workerParams = z.object({ workerId: z.string().min(1) });
-const taskParams = z.object({ id: z.string().min(1) });
-const leaseBody = z.object({ leaseId: z.string().min(1) });
+const workerParams = z.object({ workerId: idString });
+const taskParams = z.object({ id: idString });
+const leaseBody = z.object({ leaseId: idString });
+const queueList = boundedList(queueName, LIMITS.queuesPerRequest);
 const finishReport = leaseBody.extend({
   status: z.enum(['completed', 'failed', 'aborted']),
   exitCode: z.number().int().nullable(),
-  message: z.string().max(2000).optional(),
+  message: bounded(LIMITS.message).optional(),
 });
 
 /** An agent token may act only for workers it registered. */
@@ -35,10 +37,10 @@ export const workerRoutes: RouteGroup = (ctx) => {
     method: 'POST', url: '/api/v1/workers', roles: ['agent'], summary: 'Register an agent as a worker',
     body: z.object({
       id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _.:- only'),
-      queues: z.array(queueName).min(1),
-      app: z.string().optional(),
-      resource: z.string().optional(),
-      instanceId: z.string().optional(),
+      queues: queueList.min(1),
+      app: bounded(LIMITS.name).optional(),
+      resource: bounded(LIMITS.name).optional(),
+      instanceId: bounded(LIMITS.id).optional(),
     }),
     handler: async ({ body, auth }) => {
       // A scoped agent token (one instance or one task) may register only under its own identity.
@@ -53,10 +55,10 @@ export const workerRoutes: RouteGroup = (ctx) => {
     summary: 'Long poll for the next task of the first non-empty queue; 204 when none came in waitMs',
     params: workerParams,
     body: z.object({
-      queues: z.array(queueName).min(1).optional(),
-      taskId: z.string().optional(),
+      queues: queueList.min(1).optional(),
+      taskId: idString.optional(),
       waitMs: z.number().int().min(0).max(60_000).default(20_000),
-      finished: finishReport.extend({ taskId: z.string().min(1) }).optional()
+      finished: finishReport.extend({ taskId: idString }).optional()
         .describe('The end of the task this worker held, reported before taking the next (one request instead of two)'),
     }),
     handler: async ({ params, body, auth, req }) => {
@@ -104,7 +106,7 @@ function leaseRoutes(ctx: ServerCtx) {
     method: 'POST', url: '/api/v1/tasks/:id/lease/logs', roles: ['agent'], summary: 'Append log lines',
     params: taskParams,
     body: leaseBody.extend({
-      lines: z.array(z.object({ stream: z.enum(['stdout', 'stderr', 'system']), text: z.string() })).max(10_000),
+      lines: boundedList(z.object({ stream: z.enum(['stdout', 'stderr', 'system']), text: bounded(LIMITS.logText) }), LIMITS.logLines),
     }),
     // A task's output is not input: it may hold any character, U+0000 too (the log store keeps it).
     acceptsNul: ['body.lines.*.text'],
@@ -120,7 +122,7 @@ function leaseRoutes(ctx: ServerCtx) {
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/release', roles: ['agent'],
     summary: 'Hand a task back to the head of its queue (the agent is stopping)',
-    params: taskParams, body: leaseBody.extend({ reason: z.string().max(500).default('agent stopped') }),
+    params: taskParams, body: leaseBody.extend({ reason: bounded(LIMITS.message).default('agent stopped') }),
     // The task and its worker's record change in one transaction.
     handler: async ({ params, body }) => queue.release(params.id, body.leaseId, body.reason),
   });

@@ -33,7 +33,7 @@ export function loadSecretKey(opts: { dataDir: string; env?: NodeJS.ProcessEnv }
   const fromEnv = (opts.env ?? process.env).FLOTILLA_SECRET_KEY;
   if (fromEnv) return parseKey(fromEnv, 'FLOTILLA_SECRET_KEY');
   const path = join(opts.dataDir, KEY_FILE_NAME);
-  mkdirSync(opts.dataDir, { recursive: true });
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   try {
     // 'wx' fails when the file exists, so two starting servers cannot overwrite each other's key.
     writeFileSync(path, randomBytes(KEY_BYTES).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });

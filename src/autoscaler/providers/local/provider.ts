@@ -1,7 +1,8 @@
 // The `local` provider: each "instance" is an agent child process on this machine. Its tags live in
 // the process environment, so a restarted control plane finds its workers by reading /proc.
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { privateDir } from '../../../store/private-files.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ComputeProvider, LaunchedInstance, LaunchRequest, ProviderInstance } from '../types.js';
@@ -34,7 +35,7 @@ export class LocalProvider implements ComputeProvider {
 
   constructor(private readonly opts: LocalProviderOptions) {
     this.cliEntry = opts.cliEntry ?? defaultCliEntry();
-    mkdirSync(opts.logDir, { recursive: true });
+    privateDir(opts.logDir); // the workers' logs (task output) are the user's only
   }
 
   async launch(req: LaunchRequest): Promise<LaunchedInstance> {
@@ -45,7 +46,7 @@ export class LocalProvider implements ComputeProvider {
     const args = [this.cliEntry, 'agent', '--server', req.agent.server, '--queue', req.agent.queues.join(','),
       '--worker-id', req.clientToken, '--instance-id', req.clientToken, '--app', req.appId, '--resource', req.resource,
       ...req.agent.args];
-    const log = openSync(join(this.opts.logDir, `${req.clientToken}.log`), 'a');
+    const log = openSync(join(this.opts.logDir, `${req.clientToken}.log`), 'a', 0o600);
     // Detached and unreferenced: the worker outlives a control plane that is killed, and is adopted on restart.
     const child = spawn(process.execPath, args, {
       detached: true,
