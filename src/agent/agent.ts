@@ -8,9 +8,10 @@ import { ApiError, FlotillaClient, type AgentSettings, type Dequeued, type Finis
 import type { Execution, Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { LogShipper, type OutputTransform } from './log-shipper.js';
-import { sleep, withRetry } from './retry.js';
+import { isTransient, sleep, withRetry } from './retry.js';
+import { retry } from '../domain/backoff.js';
 import { systemClock, type Clock } from '../domain/clock.js';
-import { DEFAULT_TIMINGS } from '../domain/timings.js';
+import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
 import { showNul } from '../domain/text.js';
 
 export interface AgentOptions {
@@ -31,7 +32,7 @@ export interface AgentOptions {
   prepare?: (d: Dequeued, workDir: string, log: LogShipper) => Promise<void | { command?: string }>;
   /** Rewrites output before it leaves the machine (secret masking); its held-back tail is flushed per task. */
   transformOutput?: OutputTransform;
-  /** Default: DEFAULT_TIMINGS.agentStopGraceMs. */
+  /** How long a stopping agent gives its task after SIGTERM. Default: DEFAULT_TIMINGS.agentStopGraceMs. */
   stopGraceMs?: number;
   log?: (msg: string) => void;
   /** The clock of the idle timeout (tests move it). */
@@ -40,21 +41,38 @@ export interface AgentOptions {
 
 export interface Agent {
   run(): Promise<void>;
-  /** Stops the task, hands it back to its queue, and resolves when run() has ended. */
+  /** Stops the task, hands it back to its queue, and resolves when run() has ended: within stopBudgetMs. */
   stop(reason: string): Promise<void>;
+  /**
+   * The longest stop() takes: the task's grace period, then the wrap-up (log flush, hand-back, last report,
+   * sign-off), every request of which gives up at this deadline when the control plane does not answer.
+   */
+  readonly stopBudgetMs: number;
 }
+
+/** After the task's grace period, the hand-back and sign-off get at most this long. */
+const WRAP_UP_MS = 5_000;
 
 export function createAgent(o: AgentOptions): Agent {
   const client = new FlotillaClient(o.server, o.token);
   const workerId = o.workerId ?? `${hostname()}-${randomBytes(3).toString('hex')}`;
-  const executor = o.executor ?? new ProcessExecutor();
+  const executor: Executor = o.executor ?? new ProcessExecutor();
   const write = o.log ?? ((m: string) => process.stderr.write(`[agent ${workerId}] ${m}\n`));
   // The agent's own lines are masked like task output: a task's name is its command unless it was given one.
   const log = (m: string) => write(o.transformOutput?.mask?.(m) ?? m);
   const graceMs = o.stopGraceMs ?? DEFAULT_TIMINGS.agentStopGraceMs;
+  const stopBudgetMs = graceMs + Math.min(graceMs, WRAP_UP_MS);
   const clock = o.clock ?? systemClock;
   const polling = new AbortController();
   let stopping: string | null = null;
+  // Set by stop(): every request the agent still makes gives up then (the control plane may be gone for good).
+  let stopBy = Infinity;
+  let stopRequested!: () => void;
+  const stopRequestedP = new Promise<void>((r) => (stopRequested = r));
+  let stopDeadline!: () => void;
+  const stopDeadlineP = new Promise<void>((r) => (stopDeadline = r));
+  /** `p`, or nothing once the stop deadline has passed. */
+  const untilStopDeadline = (p: Promise<unknown>) => Promise.race([p, stopDeadlineP]);
   let current: { d: Dequeued; exec?: Execution; shipper: LogShipper } | null = null;
   // Until the control plane answers register with its own.
   let settings: AgentSettings = { leaseTtlMs: DEFAULT_TIMINGS.leaseTtlMs, heartbeatMs: DEFAULT_TIMINGS.heartbeatMs, maxWaitMs: DEFAULT_TIMINGS.maxWaitMs };
@@ -65,8 +83,18 @@ export function createAgent(o: AgentOptions): Agent {
   const run = () => (running ??= loop());
 
   async function loop(): Promise<void> {
-    const reg = await withRetry(() => client.register({ id: workerId, queues: o.queues, app: o.app, resource: o.resource, instanceId: o.instanceId }),
-      Infinity, () => !!stopping);
+    if (executor.cleanUpHost) {
+      await Promise.race([executor.cleanUpHost(log), stopRequestedP])
+        .catch((e) => log(`could not clean up after earlier agents: ${(e as Error).message}`));
+    }
+    let reg;
+    try {
+      reg = await withRetry(() => client.register({ id: workerId, queues: o.queues, app: o.app, resource: o.resource, instanceId: o.instanceId }),
+        Infinity, () => !!stopping);
+    } catch (e) {
+      if (stopping) return; // stopped before the control plane ever answered: nothing to hand back
+      throw e;
+    }
     settings = reg.settings;
     log(`registered as worker ${workerId} on queues ${o.queues.join(', ')}`);
     let idleSince = clock.now();
@@ -87,8 +115,11 @@ export function createAgent(o: AgentOptions): Agent {
     }
     // Not sent with a dequeue (last task, or stopped meanwhile): a report that already arrived is a 409, ignored.
     const last = ended;
-    if (last) await report(() => client.finish(last.taskId, last.leaseId, last)).catch((e) => log(`task ${last.taskId}: could not report its end: ${(e as Error).message}`));
-    await withRetry(() => client.stopWorker(workerId), 5).catch(() => undefined);
+    if (last) {
+      await report(() => client.finish(last.taskId, last.leaseId, last)).catch((e) =>
+        log(`task ${last.taskId}: could not report its end (${(e as Error).message}); it returns to its queue when its lease runs out`));
+    }
+    await report(() => client.stopWorker(workerId), 5).catch(() => undefined);
   }
 
   /** Sends `ended` along; it is cleared once the server answered (or found the lease stale). */
@@ -131,6 +162,8 @@ export function createAgent(o: AgentOptions): Agent {
     mkdirSync(root, { recursive: true });
     const workDir = mkdtempSync(join(root, `task-${task.id}-`));
     const shipper = new LogShipper(client, task.id, lease.id, o.transformOutput);
+    // A flush retries for up to ~100 s; once the agent is stopping, only until its deadline.
+    const flush = () => untilStopDeadline(shipper.flush());
     current = { d, shipper };
     let aborted = false;
     let leaseLost = false;
@@ -151,12 +184,15 @@ export function createAgent(o: AgentOptions): Agent {
       }
     }, settings.heartbeatMs);
     try {
-      const prepared = o.prepare ? await o.prepare(d, workDir, shipper) : undefined;
+      // A stop does not wait for the preparation (a clone, secrets from a control plane that may be gone).
+      const preparing = o.prepare?.(d, workDir, shipper);
+      preparing?.catch(() => undefined); // still running when a stop won the race: its failure no longer matters
+      const prepared = preparing ? await Promise.race([preparing, stopRequestedP]) : undefined;
       if (stopping) return await handBack(d, shipper);
       // After prepare: an app's secrets, fetched there, are masked in this line too.
       log(`task ${task.id} (${task.name}) started, attempt ${task.attempts}`);
       const exec = await executor.start({
-        taskId: task.id, command: prepared?.command ?? task.spec.command ?? '', env: task.spec.env ?? {}, workDir,
+        taskId: task.id, leaseId: lease.id, command: prepared?.command ?? task.spec.command ?? '', env: task.spec.env ?? {}, workDir,
         image: task.spec.image, container: task.spec.container,
         onOutput: (stream, text) => shipper.write(stream, text),
       });
@@ -165,7 +201,7 @@ export function createAgent(o: AgentOptions): Agent {
       // Stopping: handBack flushes for at most the grace period (the control plane may be down, and a full
       // flush retries for up to ~100 s before the agent could exit).
       if (stopping && !aborted && !leaseLost) return await handBack(d, shipper);
-      await shipper.flush();
+      await flush();
       if (leaseLost) return;
       const status = aborted ? 'aborted' : res.exitCode === 0 ? 'completed' : 'failed';
       const message = aborted ? 'aborted by user' : res.exitCode === 0 ? undefined
@@ -173,7 +209,7 @@ export function createAgent(o: AgentOptions): Agent {
       ended = { taskId: task.id, leaseId: lease.id, status, exitCode: res.exitCode, message };
       log(`task ${task.id} ${status}${message ? ` (${message})` : ''}`);
     } catch (e) {
-      await shipper.flush();
+      await flush();
       // The control plane refuses U+0000 in a message; an error may quote the task's output.
       const message = showNul((e as Error).message).slice(0, 2000);
       if (!leaseLost) await report(() => client.finish(task.id, lease.id, { status: 'failed', exitCode: null, message }));
@@ -190,22 +226,26 @@ export function createAgent(o: AgentOptions): Agent {
    * reached, the lease runs out and the task goes back to its queue anyway; retrying forever hung the agent.
    */
   async function handBack(d: Dequeued, shipper: LogShipper) {
-    // One deadline for the whole hand-back: log flush and release share the grace period.
-    const deadline = Date.now() + graceMs;
-    await Promise.race([shipper.flush(), sleep(graceMs / 2)]);
+    // One deadline for the whole stop: log flush and release share what is left of it (the flush half of it).
+    await Promise.race([shipper.flush(), sleep(Math.max(0, (stopBy - Date.now()) / 2))]);
     try {
-      await report(() => client.release(d.task.id, d.lease.id, showNul(`agent ${workerId} stopped: ${stopping}`).slice(0, 500)), 6,
-        () => Date.now() >= deadline);
+      await report(() => client.release(d.task.id, d.lease.id, showNul(`agent ${workerId} stopped: ${stopping}`).slice(0, 500)), 6);
       log(`task ${d.task.id} handed back to its queue`);
     } catch (e) {
       log(`task ${d.task.id}: could not hand it back (${(e as Error).message}); it returns to its queue when its lease runs out`);
     }
   }
 
-  /** A 409 means the lease is gone (the task was recovered elsewhere): nothing more to report. */
-  async function report(fn: () => Promise<unknown>, tries = Infinity, giveUp?: () => boolean) {
+  /**
+   * A 409 means the lease is gone (the task was recovered elsewhere): nothing more to report. Once the agent
+   * is stopping, retries (and their back-off waits) end at its deadline.
+   */
+  async function report(fn: () => Promise<unknown>, tries = Infinity) {
     try {
-      await withRetry(fn, tries, giveUp);
+      await retry(fn, {
+        policy: BACKOFF.agent, attempts: tries, shouldRetry: isTransient, shouldStop: () => Date.now() >= stopBy,
+        sleep: (ms) => sleep(Math.max(0, Math.min(ms, stopBy - Date.now()))),
+      });
     } catch (e) {
       if (!(e instanceof ApiError && e.status === 409)) throw e;
     }
@@ -214,13 +254,16 @@ export function createAgent(o: AgentOptions): Agent {
   async function stop(reason: string): Promise<void> {
     if (stopping) return;
     stopping = reason;
+    stopBy = Date.now() + stopBudgetMs;
+    setTimeout(stopDeadline, stopBudgetMs).unref();
+    stopRequested();
     polling.abort();
     if (current?.exec) await current.exec.stop(graceMs);
     // Resolves once the task was handed back and the worker signed off.
     await running?.catch(() => undefined);
   }
 
-  return { run, stop };
+  return { run, stop, stopBudgetMs };
 }
 
 export { sleep };

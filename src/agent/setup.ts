@@ -4,7 +4,7 @@
 import { FlotillaClient, type WorkerSecrets } from '../client/index.js';
 import type { AgentOptions } from './agent.js';
 import { readAgentConfig, readStorageFile, takeGitCredentialsFromEnv } from './agent-config.js';
-import { ContainerExecutor, type ContainerExecutorOptions } from './executors/container.js';
+import { ContainerExecutor, removeLeftoverContainers, type ContainerExecutorOptions } from './executors/container.js';
 import type { Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { cloneRepository, type GitCredentials } from './git.js';
@@ -95,6 +95,9 @@ function containerExecutor(o: AgentSetupOptions, current: () => Credentials): Ex
     start(spec) {
       const storage = current().storage;
       return new ContainerExecutor({ ...base, runtime, credentials: storage && storageCredentials(storage) }).start(spec);
+    },
+    async cleanUpHost(log) {
+      await removeLeftoverContainers(runtime, process.env, log);
     },
   };
 }

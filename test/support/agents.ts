@@ -19,6 +19,8 @@ export interface AgentOptions {
   env?: Record<string, string>;
   /** A set the agent is added to (and removed from when it exits). */
   group?: Set<AgentProc>;
+  /** More `flotilla agent` flags (e.g. --stop-grace 1, --docker IMAGE). */
+  args?: string[];
 }
 
 export interface AgentProc {
@@ -72,6 +74,7 @@ export function spawnAgent(server: string, token: string, queues: string[], opts
     '--worker-id', workerId, '--work-dir', workDir];
   if (opts.once) args.push('--once');
   if (opts.idleExitS !== undefined) args.push('--idle-exit', String(opts.idleExitS));
+  if (opts.args) args.push(...opts.args);
   // stdin stays open (see agent-guard.mjs): the agent dies with this process.
   const proc = spawn(process.execPath, ['--import', guard, ...args], {
     cwd: root,

@@ -1,12 +1,12 @@
 // Runs a task's command in a container with the `podman` or `docker` CLI. Env values (the task's and
 // the storage credentials) travel in an env-file written 0600 in a private temp dir, never in argv.
 import { execFile } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { accessSync, constants, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { delimiter, isAbsolute, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { ContainerCredentials } from '../storage-credentials.js';
-import { spawnStreaming } from './spawn.js';
+import { spawnStreaming, type SpawnedOptions } from './spawn.js';
 import type { ExecSpec, Execution, Executor } from './types.js';
 
 const run = promisify(execFile);
@@ -100,6 +100,62 @@ function realOrResolved(path: string): string {
   }
 }
 
+/** The label that names the agent a container belongs to: `host/pid/start time`. */
+export const AGENT_LABEL = 'flotilla.agent';
+
+/** The start time of a process in clock ticks since boot (/proc/PID/stat field 22); undefined without /proc. */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** This agent process, as its containers' AGENT_LABEL says: a pid can be reused, a pid with its start time cannot. */
+export function agentIdentity(pid = process.pid): string {
+  return `${hostname()}/${pid}/${startTime(pid) ?? '-'}`;
+}
+
+/** Whether the agent an AGENT_LABEL names still runs; an agent of another host counts as alive (not ours to judge). */
+export function agentAlive(label: string): boolean {
+  const [host, pidText, start] = label.split('/');
+  if (host !== hostname()) return true;
+  const pid = Number(pidText);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return label === agentIdentity();
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  const now = startTime(pid);
+  return start === '-' || now === undefined || now === start;
+}
+
+/**
+ * Removes the task containers that agents of this host left behind (an agent killed while its task ran, whose
+ * guard could not remove the container): those labelled with an agent that no longer runs. Called at agent start.
+ */
+export async function removeLeftoverContainers(runtime: string, env: NodeJS.ProcessEnv, log: (msg: string) => void): Promise<string[]> {
+  const { stdout } = await run(runtime, ['ps', '-a', '--filter', `label=${AGENT_LABEL}`, '--format', '{{.ID}}'], { env });
+  const ids = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (!ids.length) return [];
+  const inspected = await run(runtime, ['inspect', '--format',
+    `{{.Id}} {{.Name}} {{index .Config.Labels "${AGENT_LABEL}"}} {{index .Config.Labels "flotilla.task-id"}} {{index .Config.Labels "flotilla.lease-id"}}`, ...ids], { env });
+  const removed: string[] = [];
+  for (const line of inspected.stdout.split('\n')) {
+    const [id, name, agent, taskId, leaseId] = line.trim().split(' ');
+    if (!id || !agent || agentAlive(agent)) continue;
+    await run(runtime, ['rm', '-f', id], { env }).then(() => {
+      removed.push(name.replace(/^\//, ''));
+      log(`removed container ${name.replace(/^\//, '')} of task ${taskId} (lease ${leaseId}): its agent ${agent} is gone`);
+    }, (e) => log(`could not remove the leftover container ${name}: ${(e as Error).message}`));
+  }
+  return removed;
+}
+
 interface Prepared {
   args: string[];
   runtimeEnv: NodeJS.ProcessEnv;
@@ -130,14 +186,17 @@ export class ContainerExecutor implements Executor {
       rmSync(dir, { recursive: true, force: true });
       throw err;
     }
-    const inner = spawnStreaming(this.runtime, prepared.args, {
+    const spawnOpts: SpawnedOptions = {
       env: prepared.runtimeEnv,
       onOutput: spec.onOutput,
       beforeStop: async (graceMs) => {
-        const seconds = String(Math.max(1, Math.ceil(graceMs / 1000)));
+        const seconds = String(Math.max(1, Math.floor(graceMs / 1000)));
         await run(this.runtime, ['stop', '-t', seconds, name], { env: this.runtimeEnv() });
       },
-    });
+      // conmon keeps a container running without its CLI: if the agent dies, its guard removes the container.
+      onAgentDeath: [[this.runtime, 'kill', name], [this.runtime, 'rm', '-f', name]],
+    };
+    const inner = spawnStreaming(this.runtime, prepared.args, spawnOpts);
     // The container is removed (and the env-file deleted) before the task counts as done.
     const done = inner.done.then(async (result) => {
       await cleanup();
@@ -173,6 +232,7 @@ export class ContainerExecutor implements Executor {
     }
     const args = [
       'run', '--rm', '--name', name, '--label', `flotilla.task-id=${spec.taskId}`,
+      '--label', `flotilla.lease-id=${spec.leaseId ?? ''}`, '--label', `${AGENT_LABEL}=${agentIdentity()}`,
       ...envArgs,
       '-v', `${resolve(spec.workDir)}:${CONTAINER_WORKDIR}`, '-w', CONTAINER_WORKDIR,
       ...mountArgs,

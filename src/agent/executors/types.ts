@@ -4,6 +4,8 @@ export type Stream = 'stdout' | 'stderr';
 
 export interface ExecSpec {
   taskId: string;
+  /** The lease the task runs under (the container executor labels the container with it). */
+  leaseId?: string;
   /** Shell command line, run with /bin/sh -c. */
   command: string;
   env: Record<string, string>;
@@ -30,4 +32,6 @@ export interface Execution {
 
 export interface Executor {
   start(spec: ExecSpec): Promise<Execution>;
+  /** At agent start: removes what killed agents of this host left behind (the container executor: their containers). */
+  cleanUpHost?(log: (msg: string) => void): Promise<void>;
 }

@@ -9,8 +9,11 @@ interface AgentFlags {
   queue?: string[]; workerId?: string; once?: boolean; idleExit?: number; taskId?: string; workDir?: string;
   app?: string; resource?: string; instanceId?: string;
   docker?: string | boolean; taskImageOverride?: boolean; containerRuntime?: string; allowMount?: string[];
-  agentConfig?: string; storageCredentials?: string;
+  agentConfig?: string; storageCredentials?: string; stopGrace?: number;
 }
+
+/** After the stop budget (the task's grace period and the wrap-up), the agent exits anyway this much later. */
+const FORCE_EXIT_MARGIN_MS = 1_000;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -25,6 +28,7 @@ export function registerAgent(program: Command): void {
     .option('--app <id>', 'autoscaler app that launched this agent')
     .option('--resource <name>', 'resource type this machine belongs to')
     .option('--instance-id <id>', 'cloud instance id of this machine')
+    .option('--stop-grace <seconds>', 'on SIGTERM, how long the running task gets before SIGKILL (default 10)', integer(1, 86_400))
     .option('--docker [image]', "run each task in a container: the task's image, else IMAGE, else python:3.12-slim")
     .option('--no-task-image-override', "with --docker: the agent's image wins over a task's own")
     .option('--container-runtime <cmd>', 'podman, docker or a path (default: podman if found, else docker)')
@@ -55,12 +59,23 @@ async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<vo
     workerId: o.workerId,
     once: o.once, idleExitS: o.idleExit, taskId: o.taskId, workRoot: o.workDir,
     app: o.app, resource: o.resource, instanceId: o.instanceId,
+    stopGraceMs: o.stopGrace === undefined ? undefined : o.stopGrace * 1000,
     log,
   });
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
-    if (stopping) process.exit(130);
+    if (stopping) {
+      log(`${signal} again: exiting now`);
+      process.exit(130);
+    }
     note(`${signal}: stopping (a running task goes back to its queue)`);
+    // Whatever may still hang (a request the control plane never answers, a runtime that does not return),
+    // the agent is gone at its stop budget plus a margin. Its task dies with it (see executors/spawn.ts).
+    const budgetMs = agent.stopBudgetMs + FORCE_EXIT_MARGIN_MS;
+    setTimeout(() => {
+      log(`${signal}: not stopped after ${budgetMs / 1000}s (grace period and wrap-up): exiting now`);
+      process.exit(1);
+    }, budgetMs).unref();
     stopping = agent.stop(signal).then(() => process.exit(0), (e) => {
       note(`error while stopping: ${(e as Error).message}`);
       process.exit(1);
