@@ -7,6 +7,7 @@ import { dirname } from 'node:path';
 import type { Database } from './schema.js';
 import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_running_index.js';
+import * as m003 from './migrations/003_token_binding.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { HotPath } from './hot-sql.js';
@@ -28,6 +29,7 @@ export interface Db {
 const migrations: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<void> }> = {
   '001_init': m001,
   '002_running_index': m002,
+  '003_token_binding': m003,
 };
 
 // int8 columns hold epoch milliseconds, well inside Number's exact range.

@@ -47,8 +47,12 @@ export function bootstrapRoutes(o: { dataDir: string; bundle?: AgentBundle }): R
         if (rec.providerId !== body.instanceId)
           throw new ForbiddenError(`this bootstrap token belongs to instance ${rec.providerId}, not ${body.instanceId}`);
         if (!(await store.tokens.consume(auth.id))) throw new AuthError(401, 'this bootstrap token was already used');
-        // Scoped to the cloud id: the agent registers under it (--worker-id "$INSTANCE_ID").
-        const { token } = await store.tokens.create(`agent of instance ${rec.id}`, 'agent', { scope: rec.providerId });
+        // Scoped to the cloud id: the agent registers under it (--worker-id "$INSTANCE_ID"). Bound to the app,
+        // resource and queues its launch gave the bootstrap token (one made before bindings: the instance's app
+        // and resource, and the queues the app maps to it).
+        const { token } = await store.tokens.create(`agent of instance ${rec.id}`, 'agent', {
+          scope: rec.providerId, app: auth.app ?? rec.app, resource: auth.resource ?? rec.resource, queues: auth.queues,
+        });
         reply.header('cache-control', 'no-store');
         return { token };
       },

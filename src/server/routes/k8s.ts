@@ -33,7 +33,8 @@ export const k8sRoutes: RouteGroup = (ctx) => {
       const task = await store.tasks.get(params.id);
       if (task.status !== 'scheduled') throw new ConflictError(`task "${task.id}" is ${task.status}, not scheduled: no token for it`);
       const { token, info } = await store.tokens.create(`k8s task ${task.id}`, 'agent',
-        { scope: `task:${task.id}`, ttlMs: body.ttlSeconds * 1000 });
+        // Bound to the task's queue and no app: the pod's agent registers for that queue only and reads no secrets.
+        { scope: `task:${task.id}`, queues: [task.queue], ttlMs: body.ttlSeconds * 1000 });
       reply.code(201);
       return { token, id: info.id, expiresAt: info.expiresAt };
     },

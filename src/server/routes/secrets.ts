@@ -6,6 +6,7 @@ import type { RouteGroup, ServerCtx } from '../context.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { SECRET_KINDS, SECRET_KIND_NAMES, type SecretKind } from '../secrets/kinds.js';
 import type { SecretVault } from '../secrets/vault.js';
+import type { TokenInfo } from '../../store/tokens.js';
 
 export const secretName = z
   .string()
@@ -43,18 +44,24 @@ export function secretRoutes(vault: SecretVault): RouteGroup {
       params: z.object({ workerId: z.string().min(1) }),
       handler: async ({ params, auth, reply }) => {
         reply.header('cache-control', 'no-store');
-        return workerSecrets(ctx, vault, params.workerId, auth.id);
+        return workerSecrets(ctx, vault, params.workerId, auth);
       },
     });
   };
 }
 
-async function workerSecrets(ctx: ServerCtx, vault: SecretVault, workerId: string, tokenId: string) {
+async function workerSecrets(ctx: ServerCtx, vault: SecretVault, workerId: string, auth: TokenInfo) {
   // Stricter than other worker routes: not even an admin token gets another token's worker's secrets.
-  if ((await ctx.store.workers.tokenOf(workerId)) !== tokenId)
+  if ((await ctx.store.workers.tokenOf(workerId)) !== auth.id)
     throw new ForbiddenError(`worker "${workerId}" was not registered with this token`);
   const worker = await ctx.store.workers.get(workerId);
   if (!worker?.app) return {};
+  // And only to a token bound to the worker's app (registration checks that too; this also covers a worker
+  // registered before tokens had a binding). An admin token's own worker is the one exception.
+  if (auth.role !== 'admin' && auth.app !== worker.app)
+    throw new ForbiddenError(auth.app === null
+      ? `app "${worker.app}" is out of this token's scope: it is bound to no app, so it reads no app's secrets`
+      : `app "${worker.app}" is out of this token's scope: it is bound to app "${auth.app}"`);
   const exec = (await ctx.store.apps.get(worker.app)).execution;
   const open = async (field: 'gitSecret' | 'storageSecret', kind: SecretKind) => {
     const name = exec[field];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { addRoute } from '../route.js';
+import { addRoute, ValidationError } from '../route.js';
 import type { RouteGroup } from '../context.js';
 import { NotFoundError } from '../../domain/errors.js';
 
@@ -10,9 +10,14 @@ export const tokenRoutes: RouteGroup = ({ app, routes, store }) => {
       name: z.string().min(1).max(100),
       role: z.enum(['admin', 'user', 'agent']),
       ttlSeconds: z.number().int().positive().optional(),
+      app: z.string().min(1).max(128).optional()
+        .describe("agent tokens only: the autoscaler app whose worker it may register (and whose secrets that worker reads); none without it"),
     }),
     handler: async ({ body, reply }) => {
-      const { token, info } = await store.tokens.create(body.name, body.role, { ttlMs: body.ttlSeconds && body.ttlSeconds * 1000 });
+      if (body.app !== undefined && body.role !== 'agent')
+        throw new ValidationError([{ field: 'body.app', message: 'only an agent token is bound to an app' }]);
+      if (body.app !== undefined) await store.apps.get(body.app); // 404 when there is no such app
+      const { token, info } = await store.tokens.create(body.name, body.role, { ttlMs: body.ttlSeconds && body.ttlSeconds * 1000, app: body.app });
       reply.code(201);
       return { token, ...info };
     },
@@ -30,6 +35,7 @@ export const tokenRoutes: RouteGroup = ({ app, routes, store }) => {
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/whoami', roles: ['user', 'agent'], summary: 'The calling token',
-    handler: async ({ auth }) => ({ name: auth.name, role: auth.role, scope: auth.scope }),
+    handler: async ({ auth }) => ({ name: auth.name, role: auth.role, scope: auth.scope,
+      app: auth.app, resource: auth.resource, queues: auth.queues }),
   });
 };

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup, ServerCtx } from '../context.js';
 import { queueName } from '../../domain/task.js';
-import { ForbiddenError } from '../../domain/errors.js';
+import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import { isBound, outOfScope } from '../../domain/agent-scope.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
 
@@ -41,9 +42,12 @@ export const workerRoutes: RouteGroup = (ctx) => {
       instanceId: z.string().optional(),
     }),
     handler: async ({ body, auth }) => {
-      // A scoped agent token (one instance or one task) may register only under its own identity.
-      if (auth.role === 'agent' && auth.scope && !auth.scope.startsWith('task:') && auth.scope !== body.id)
-        throw new ForbiddenError(`this token may only register worker "${auth.scope}"`);
+      // A token registers only inside its binding: its instance, app, resource and queues (domain/agent-scope.ts).
+      const appCfg = auth.role !== 'admin' && auth.app !== null && auth.queues === null
+        ? await store.apps.get(auth.app).catch((e) => { if (e instanceof NotFoundError) return null; throw e; }) : null;
+      const refused = outOfScope(auth, body, appCfg);
+      if (refused) throw new ForbiddenError(refused);
+      // Another token's live worker is not taken over: 409, nothing changed (services/queue.ts).
       return { worker: await queue.register({ ...body, tokenId: auth.id }), settings: {
         leaseTtlMs: settings.leaseTtlMs, heartbeatMs: settings.heartbeatMs, maxWaitMs: settings.maxWaitMs } };
     },
@@ -64,6 +68,11 @@ export const workerRoutes: RouteGroup = (ctx) => {
       const worker = await checkOwner(ctx, auth, params.workerId);
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
+      // A bound token's worker takes only from the queues it registered (which were checked against the binding).
+      if (body.queues && worker && isBound(auth)) {
+        const outside = body.queues.filter((q) => !worker.queues.includes(q));
+        if (outside.length) throw new ForbiddenError(`queue "${outside[0]}" is out of this worker's scope: it registered for ${worker.queues.map((q) => `"${q}"`).join(', ')}`);
+      }
       // The end of the task this worker holds comes first (a stale report is a 409, and nothing is taken).
       const got = await queue.dequeue(params.workerId, { queues: body.queues ?? worker?.queues ?? [], taskId: body.taskId }, {
         finished: body.finished, waitMs: Math.min(body.waitMs, settings.maxWaitMs), signal: () => goneOrClosing(req, ctx.closing),
