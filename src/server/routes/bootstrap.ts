@@ -37,7 +37,7 @@ export function bootstrapRoutes(o: { dataDir: string; bundle?: AgentBundle }): R
     });
     addRoute(app, routes, {
       method: 'POST', url: '/api/v1/bootstrap/exchange', roles: ['bootstrap'],
-      summary: 'Trade the one-time bootstrap token for an agent token of this instance (once; 401 after)',
+      summary: 'Trade the one-time bootstrap token for an agent token of this instance, bound to its app, resource and queues (once; 401 after)',
       body: z.object({ instanceId: z.string().min(1).max(256).describe('the cloud instance id: i-… on AWS, ZONE/NAME on GCE') }),
       handler: async ({ body, auth, reply }) => {
         const rec = await instanceOf(store, auth);

@@ -27,7 +27,7 @@ export const k8sRoutes: RouteGroup = (ctx) => {
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/tasks/:id/token', roles: [],
-    summary: "A short-lived agent token that may take only this task (for its pod's Secret)",
+    summary: "A short-lived agent token that may take only this task (for its pod's Secret), bound to its queue and no app",
     params: idParams, body: z.object({ ttlSeconds: z.number().int().min(60).max(30 * 86400) }),
     handler: async ({ params, body, reply }) => {
       const task = await store.tasks.get(params.id);

@@ -40,7 +40,7 @@ export function secretRoutes(vault: SecretVault): RouteGroup {
     });
     addRoute(app, routes, {
       method: 'GET', url: '/api/v1/workers/:workerId/secrets', roles: ['agent'],
-      summary: "The git and storage credentials of the worker's autoscaler app; only for the token that registered the worker",
+      summary: "The git and storage credentials of the worker's autoscaler app; only for the token that registered the worker, if it is bound to that app",
       params: z.object({ workerId: z.string().min(1) }),
       handler: async ({ params, auth, reply }) => {
         reply.header('cache-control', 'no-store');

@@ -5,7 +5,7 @@ import { NotFoundError } from '../../domain/errors.js';
 
 export const tokenRoutes: RouteGroup = ({ app, routes, store }) => {
   addRoute(app, routes, {
-    method: 'POST', url: '/api/v1/tokens', roles: [], summary: 'Create a token (shown once)',
+    method: 'POST', url: '/api/v1/tokens', roles: [], summary: 'Create a token (shown once); `app` binds an agent token to an autoscaler app',
     body: z.object({
       name: z.string().min(1).max(100),
       role: z.enum(['admin', 'user', 'agent']),

@@ -33,7 +33,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
     handler: async ({ query }) => ({ workers: await store.workers.list(query.all) }),
   });
   addRoute(app, routes, {
-    method: 'POST', url: '/api/v1/workers', roles: ['agent'], summary: 'Register an agent as a worker',
+    method: 'POST', url: '/api/v1/workers', roles: ['agent'], summary: "Register an agent as a worker, within its token's binding (403); another token's worker: 409",
     body: z.object({
       id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _.:- only'),
       queues: z.array(queueName).min(1),
