@@ -88,17 +88,21 @@ before(async () => {
   await runFlotilla([...cli, 'bucket', '--kind', 'storage', '--from-file',
     privateFile('aws.json', JSON.stringify({ aws: { accessKeyId: 'AKIATEST', secretAccessKey: awsCanary } }))], env);
 
-  // The app whose agents get those secrets (its queue is one no task uses, so nothing is launched).
+  // The app whose agents get those secrets. It maps queue "app" (a token bound to the app registers only for
+  // the queues it maps), and its budget is below its one machine's price, so it launches nothing itself.
   const store = await Store.open(`sqlite:${join(dataDir, 'flotilla.db')}`);
   await store.apps.put(AppConfigSchema.parse({
-    name: 'gpu-app', provider: { kind: 'local' }, queues: { 'nothing-here': ['small'] },
-    resources: [{ name: 'small', instanceType: 'local', pricePerHour: 0, maxInstances: 1 }],
+    name: 'gpu-app', provider: { kind: 'local' }, queues: { app: ['small'] }, budget: { maxPerHour: 0.5 },
+    resources: [{ name: 'small', instanceType: 'local', pricePerHour: 1, maxInstances: 1 }],
     execution: { gitSecret: 'repo-creds', storageSecret: 'bucket' },
   }));
   await store.close();
 
+  // The app's agent has a token the admin bound to the app (`flotilla token create --role agent --app gpu-app`):
+  // only such a token's workers read the app's secrets. The others have a plain agent token.
+  const appToken = (await admin.createToken('gpu agents', 'agent', undefined, { app: 'gpu-app' })).token;
   const agentToken = (await admin.createToken('agents', 'agent')).token;
-  agents.push(await startAgentProcess(url, agentToken, ['--queue', 'app', '--app', 'gpu-app', '--docker', TEST_IMAGE]));
+  agents.push(await startAgentProcess(url, appToken, ['--queue', 'app', '--app', 'gpu-app', '--docker', TEST_IMAGE]));
   const gcpKey = JSON.stringify({ type: 'service_account', private_key_id: 'kid-1', private_key: gcpCanary, client_email: 'a@b.iam' });
   agents.push(await startAgentProcess(url, agentToken,
     ['--queue', 'local', '--docker', TEST_IMAGE, '--storage-credentials', privateFile('gcp.json', JSON.stringify({ gcp: { serviceAccountJson: gcpKey } }))],

@@ -18,7 +18,8 @@ async function launched(t: TestControlPlane, id: string, providerId: string | nu
   await store.instances.create({ id, app: 'a', resource: 'cpu', state: 'requested', launchedAt: Date.now(),
     offering: { instanceType: 't3.micro', market: 'on-demand' }, pricePerHour: 0.01 });
   await store.instances.move(id, 'requested', state, providerId ? { providerId } : {});
-  return (await store.tokens.create(`bootstrap ${id}`, 'bootstrap', { scope: id, ttlMs: 60_000 })).token;
+  // Bound as the launch binds it (autoscaler/launch.ts): the traded agent token inherits the binding.
+  return (await store.tokens.create(`bootstrap ${id}`, 'bootstrap', { scope: id, app: 'a', resource: 'cpu', queues: ['q'], ttlMs: 60_000 })).token;
 }
 
 const bundle = (t: TestControlPlane, token: string) =>

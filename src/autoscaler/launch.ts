@@ -41,13 +41,16 @@ export async function launchRequest(
   const tags = {
     [TAG.app]: cfg.name, [TAG.resource]: resource.name, [TAG.instance]: instanceId, [TAG.controlPlane]: ctx.controlPlaneId,
   };
+  // The agent's token is bound to this instance, app, resource and queues (domain/agent-scope.ts).
+  const binding = { app: cfg.name, resource: resource.name, queues };
   const base = { appId: cfg.name, resource: resource.name, clientToken: instanceId, offering, launch: resource.launch, tags };
   if (!ctx.renderStartupScript) {
-    const { token } = await ctx.store.tokens.create(`instance ${instanceId}`, 'agent', { scope: instanceId });
+    const { token } = await ctx.store.tokens.create(`instance ${instanceId}`, 'agent', { scope: instanceId, ...binding });
     return { ...base, startupScript: '', agent: { server: ctx.serverUrl, token, queues, args: agentArgs(cfg) } };
   }
   const { token } = await ctx.store.tokens.create(`bootstrap ${instanceId}`, 'bootstrap', {
-    scope: instanceId, ttlMs: (cfg.timings.bootTimeoutS + 300) * 1000,
+    // The agent token it is traded for inherits the binding (server/routes/bootstrap.ts).
+    scope: instanceId, ...binding, ttlMs: (cfg.timings.bootTimeoutS + 300) * 1000,
   });
   const startupScript = ctx.renderStartupScript({ cfg, resource, instanceId, queues, serverUrl: ctx.serverUrl, bootstrapToken: token });
   return { ...base, startupScript };

@@ -83,8 +83,9 @@ export class FlotillaClient {
   listWorkers = async (all = false) => (await this.request<{ workers: Worker[] }>('GET', `/api/v1/workers?all=${all}`)).workers;
 
   // Tokens
-  createToken = (name: string, role: 'admin' | 'user' | 'agent', ttlSeconds?: number) =>
-    this.request<{ token: string; id: string; role: string }>('POST', '/api/v1/tokens', { name, role, ttlSeconds });
+  /** `app`: an agent token bound to that autoscaler app (it may register the app's workers and read its secrets). */
+  createToken = (name: string, role: 'admin' | 'user' | 'agent', ttlSeconds?: number, o: { app?: string } = {}) =>
+    this.request<{ token: string; id: string; role: string; app: string | null }>('POST', '/api/v1/tokens', { name, role, ttlSeconds, ...o });
   listTokens = async () => (await this.request<{ tokens: { id: string; name: string; role: string }[] }>('GET', '/api/v1/tokens')).tokens;
 
   // Secrets: values go in, never come back (except to the agents of the app that uses them)

@@ -76,9 +76,15 @@ export class QueueService {
 
   // ---- Agents ----
 
-  /** Registers (or registers again) an agent as a worker. */
+  /**
+   * Registers (or registers again) an agent as a worker. The same token may register its worker again (an agent
+   * does after a control-plane restart); another token may not take it over while the token that registered it
+   * is valid, whatever its state, an admin's included: 409, nothing changed (issue 13, defect 4).
+   */
   async register(reg: Registration): Promise<Worker> {
     const worker = await this.store.workers.register(reg, this.now());
+    if (!worker) throw new ConflictError(`worker "${reg.id}" was registered with another token, which is still valid: ` +
+      'register under another worker id, or revoke that token first');
     this.store.events.publish({ kind: 'worker', workerId: reg.id });
     return worker;
   }

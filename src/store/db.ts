@@ -9,6 +9,7 @@ import type { Database } from './schema.js';
 import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_running_index.js';
 import * as m003 from './migrations/003_journal_fold.js';
+import * as m004 from './migrations/004_token_binding.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { HotPath } from './hot-sql.js';
@@ -31,6 +32,7 @@ const migrations: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<
   '001_init': m001,
   '002_running_index': m002,
   '003_journal_fold': m003,
+  '004_token_binding': m004,
 };
 
 // int8 columns hold epoch milliseconds, well inside Number's exact range.

@@ -60,6 +60,10 @@ export interface TokenTable {
   hash: string;
   /** For scoped tokens: the task or instance they are bound to. */
   scope: string | null;
+  /** An agent token's binding (migration 003): the app, resource and queues (JSON array) it may register for. */
+  app: string | null;
+  resource: string | null;
+  queues: string | null;
   expires_at: number | null;
   used_at: number | null;
   created_at: number;

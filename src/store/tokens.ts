@@ -1,7 +1,7 @@
 // API tokens: stored as SHA-256 hashes (they are 256-bit random, so a fast hash is enough); shown once.
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import type { Kysely, Selectable } from 'kysely';
+import type { Database, TokenTable } from './schema.js';
 import { newId } from './tasks.js';
 
 export const ROLES = ['admin', 'user', 'agent', 'bootstrap'] as const;
@@ -12,9 +12,31 @@ export interface TokenInfo {
   name: string;
   role: Role;
   scope: string | null;
+  /**
+   * An agent token's binding: the autoscaler app it may register a worker of (null: none, so no app's secrets),
+   * the app's resource (null: any of the app's), and the queues (null: those the app maps to the resource).
+   * Set when an instance's or a pod's token is minted, or granted by an admin (`token create --app`).
+   */
+  app: string | null;
+  resource: string | null;
+  queues: string[] | null;
   expiresAt: number | null;
   createdAt: number;
 }
+
+/** What binds an agent token (see TokenInfo). */
+export interface Binding {
+  app?: string | null;
+  resource?: string | null;
+  queues?: string[] | null;
+}
+
+type TokenRow = Selectable<TokenTable>;
+const toInfo = (r: TokenRow): TokenInfo => ({
+  id: r.id, name: r.name, role: r.role as Role, scope: r.scope,
+  app: r.app, resource: r.resource, queues: r.queues === null ? null : JSON.parse(r.queues),
+  expiresAt: r.expires_at, createdAt: r.created_at,
+});
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
@@ -29,22 +51,25 @@ export class TokenRepo {
   async create(
     name: string,
     role: Role,
-    opts: { scope?: string; ttlMs?: number } = {},
+    opts: { scope?: string; ttlMs?: number } & Binding = {},
     now = Date.now(),
   ): Promise<{ token: string; info: TokenInfo }> {
     const token = `flt_${randomBytes(32).toString('base64url')}`;
-    const row = {
+    const row: TokenRow = {
       id: newId(),
       name,
       role,
       hash: hashToken(token),
       scope: opts.scope ?? null,
+      app: opts.app ?? null,
+      resource: opts.resource ?? null,
+      queues: opts.queues ? JSON.stringify(opts.queues) : null,
       expires_at: opts.ttlMs ? now + opts.ttlMs : null,
       used_at: null,
       created_at: now,
     };
     await this.db.insertInto('tokens').values(row).execute();
-    return { token, info: { id: row.id, name, role, scope: row.scope, expiresAt: row.expires_at, createdAt: now } };
+    return { token, info: toInfo(row) };
   }
 
   /** The token's record if it was verified in the last few seconds (no store access, so no await). */
@@ -65,7 +90,7 @@ export class TokenRepo {
       this.verified.delete(token);
       return null;
     }
-    const info: TokenInfo = { id: r.id, name: r.name, role: r.role as Role, scope: r.scope, expiresAt: r.expires_at, createdAt: r.created_at };
+    const info = toInfo(r);
     if (this.verified.size >= 10_000) this.verified.clear();
     this.verified.set(token, { info, until: now + VERIFY_CACHE_MS });
     return info;
@@ -92,7 +117,7 @@ export class TokenRepo {
 
   async list(): Promise<TokenInfo[]> {
     const rows = await this.db.selectFrom('tokens').selectAll().where('role', '!=', 'bootstrap').orderBy('created_at').execute();
-    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role as Role, scope: r.scope, expiresAt: r.expires_at, createdAt: r.created_at }));
+    return rows.map(toInfo);
   }
 
   async hasAdmin(): Promise<boolean> {

@@ -1,5 +1,5 @@
 // Agents registered as workers: which queues they serve, what they hold, when they were last seen.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, WorkerTable } from './schema.js';
 import type { Worker } from '../domain/task.js';
 
@@ -38,8 +38,12 @@ export class WorkerRepo {
     readonly offlineAfterMs: number,
   ) {}
 
-  /** Registers (or registers again) a worker; its event is the queue service's to publish. */
-  async register(reg: Registration, now: number): Promise<Worker> {
+  /**
+   * Registers (or registers again) a worker; its event is the queue service's to publish. Null, and nothing
+   * changed, when the worker is another token's that is still valid (no take-over of a live agent's worker):
+   * in the one upsert statement, so two tokens racing for a new id cannot both win.
+   */
+  async register(reg: Registration, now: number): Promise<Worker | null> {
     const values = {
       queues: JSON.stringify(reg.queues),
       token_id: reg.tokenId,
@@ -52,10 +56,14 @@ export class WorkerRepo {
       idle_since: now,
       stopped_at: null,
     };
-    await this.db.insertInto('workers').values({ id: reg.id, ...values })
-      .onConflict((oc) => oc.column('id').doUpdateSet(values)).execute();
+    const r = await this.db.insertInto('workers').values({ id: reg.id, ...values })
+      .onConflict((oc) => oc.column('id').doUpdateSet(values).where(sql<boolean>`workers.token_id IS NULL
+        OR excluded.token_id IS NULL OR workers.token_id = excluded.token_id
+        OR NOT EXISTS (SELECT 1 FROM tokens t WHERE t.id = workers.token_id AND (t.expires_at IS NULL OR t.expires_at >= ${now}))`))
+      .executeTakeFirst();
+    if (Number(r.numInsertedOrUpdatedRows ?? 0) !== 1) return null;
     this.remember(reg.id, reg.tokenId, reg.queues, now);
-    return this.get(reg.id, now) as Promise<Worker>;
+    return this.get(reg.id, now);
   }
 
   async get(id: string, now?: number): Promise<Worker | null> {

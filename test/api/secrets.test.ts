@@ -68,7 +68,8 @@ for (const dialect of DIALECTS) {
         await t.admin.putSecret('bucket', 'storage', storage);
         await t.cp.store.apps.put(app({ gitSecret: 'repo', storageSecret: 'bucket' }));
 
-        const agent = new FlotillaClient(t.cp.url, t.agentToken);
+        // An agent token the admin bound to the app (a hand-made one has none: test/api/agent-scope.test.ts).
+        const agent = new FlotillaClient(t.cp.url, (await t.admin.createToken('gpu agents', 'agent', undefined, { app: 'gpu-app' })).token);
         await agent.register({ id: 'w1', queues: ['q'], app: 'gpu-app' });
         assert.deepEqual(await agent.workerSecrets('w1'), { git, storage });
 

@@ -4,7 +4,7 @@ import { clientFor } from '../config.js';
 import { ago, isoTime, note, printJson, printTable } from '../output.js';
 import { integer } from '../args.js';
 
-interface TokenRow { id: string; name: string; role: string; scope?: string | null; expiresAt?: number | null; createdAt?: number }
+interface TokenRow { id: string; name: string; role: string; scope?: string | null; app?: string | null; expiresAt?: number | null; createdAt?: number }
 
 export function registerToken(program: Command): void {
   const token = program.command('token').description('create, list and revoke API tokens (admin only)');
@@ -13,9 +13,10 @@ export function registerToken(program: Command): void {
     .requiredOption('--name <name>', 'what the token is for')
     .addOption(new Option('--role <role>', 'what it may do').choices(['admin', 'user', 'agent']).makeOptionMandatory())
     .option('--ttl <seconds>', 'expire after this many seconds', integer(1, 10 * 365 * 86_400))
+    .option('--app <name>', "agent tokens: bind it to this autoscaler app, so it may register the app's workers and read their secrets")
     .option('--json', 'print the result as JSON')
-    .action(async (opts: { name: string; role: 'admin' | 'user' | 'agent'; ttl?: number; json?: boolean }, cmd: Command) => {
-      const created = await clientFor(cmd.optsWithGlobals()).createToken(opts.name, opts.role, opts.ttl);
+    .action(async (opts: { name: string; role: 'admin' | 'user' | 'agent'; ttl?: number; app?: string; json?: boolean }, cmd: Command) => {
+      const created = await clientFor(cmd.optsWithGlobals()).createToken(opts.name, opts.role, opts.ttl, { app: opts.app });
       if (opts.json) return printJson(created);
       note(`token "${opts.name}" (${created.role}, id ${created.id}) created; store it now, it is not shown again:`);
       process.stdout.write(created.token + '\n');
@@ -31,6 +32,7 @@ export function registerToken(program: Command): void {
         { header: 'NAME', value: (t) => t.name },
         { header: 'ROLE', value: (t) => t.role },
         { header: 'SCOPE', value: (t) => t.scope },
+        { header: 'APP', value: (t) => t.app },
         { header: 'EXPIRES', value: (t) => (t.expiresAt ? isoTime(t.expiresAt) : 'never') },
         { header: 'CREATED', value: (t) => ago(t.createdAt) },
       ]);

@@ -38,7 +38,7 @@ export function bootstrapRoutes(o: { dataDir: string; bundle?: AgentBundle }): R
     });
     addRoute(app, routes, {
       method: 'POST', url: '/api/v1/bootstrap/exchange', roles: ['bootstrap'],
-      summary: 'Trade the one-time bootstrap token for an agent token of this instance (once; 401 after)',
+      summary: 'Trade the one-time bootstrap token for an agent token of this instance, bound to its app, resource and queues (once; 401 after)',
       body: z.object({ instanceId: z.string().min(1).max(LIMITS.id, `at most ${LIMITS.id} characters`).describe('the cloud instance id: i-… on AWS, ZONE/NAME on GCE') }),
       handler: async ({ body, auth, reply }) => {
         const rec = await instanceOf(store, auth);
@@ -48,8 +48,12 @@ export function bootstrapRoutes(o: { dataDir: string; bundle?: AgentBundle }): R
         if (rec.providerId !== body.instanceId)
           throw new ForbiddenError(`this bootstrap token belongs to instance ${rec.providerId}, not ${body.instanceId}`);
         if (!(await store.tokens.consume(auth.id))) throw new AuthError(401, 'this bootstrap token was already used');
-        // Scoped to the cloud id: the agent registers under it (--worker-id "$INSTANCE_ID").
-        const { token } = await store.tokens.create(`agent of instance ${rec.id}`, 'agent', { scope: rec.providerId });
+        // Scoped to the cloud id: the agent registers under it (--worker-id "$INSTANCE_ID"). Bound to the app,
+        // resource and queues its launch gave the bootstrap token (one made before bindings: the instance's app
+        // and resource, and the queues the app maps to it).
+        const { token } = await store.tokens.create(`agent of instance ${rec.id}`, 'agent', {
+          scope: rec.providerId, app: auth.app ?? rec.app, resource: auth.resource ?? rec.resource, queues: auth.queues,
+        });
         reply.header('cache-control', 'no-store');
         return { token };
       },

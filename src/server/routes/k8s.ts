@@ -30,13 +30,14 @@ export const k8sRoutes: RouteGroup = (ctx) => {
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/tasks/:id/token', roles: [],
-    summary: "A short-lived agent token that may take only this task (for its pod's Secret)",
+    summary: "A short-lived agent token that may take only this task (for its pod's Secret), bound to its queue and no app",
     params: idParams, body: z.object({ ttlSeconds: z.number().int().min(60).max(30 * 86400) }),
     handler: async ({ params, body, reply }) => {
       const task = await store.tasks.get(params.id);
       if (task.status !== 'scheduled') throw new ConflictError(`task "${task.id}" is ${task.status}, not scheduled: no token for it`);
       const { token, info } = await store.tokens.create(`k8s task ${task.id}`, 'agent',
-        { scope: `task:${task.id}`, ttlMs: body.ttlSeconds * 1000 });
+        // Bound to the task's queue and no app: the pod's agent registers for that queue only and reads no secrets.
+        { scope: `task:${task.id}`, queues: [task.queue], ttlMs: body.ttlSeconds * 1000 });
       reply.code(201);
       return { token, id: info.id, expiresAt: info.expiresAt };
     },

@@ -7,6 +7,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/error
 import { SECRET_KINDS, SECRET_KIND_NAMES, type SecretKind } from '../secrets/kinds.js';
 import type { SecretVault } from '../secrets/vault.js';
 import { idString } from '../../domain/limits.js';
+import type { TokenInfo } from '../../store/tokens.js';
 
 export const secretName = z
   .string()
@@ -40,22 +41,28 @@ export function secretRoutes(vault: SecretVault): RouteGroup {
     });
     addRoute(app, routes, {
       method: 'GET', url: '/api/v1/workers/:workerId/secrets', roles: ['agent'],
-      summary: "The git and storage credentials of the worker's autoscaler app; only for the token that registered the worker",
+      summary: "The git and storage credentials of the worker's autoscaler app; only for the token that registered the worker, if it is bound to that app",
       params: z.object({ workerId: idString }),
       handler: async ({ params, auth, reply }) => {
         reply.header('cache-control', 'no-store');
-        return workerSecrets(ctx, vault, params.workerId, auth.id);
+        return workerSecrets(ctx, vault, params.workerId, auth);
       },
     });
   };
 }
 
-async function workerSecrets(ctx: ServerCtx, vault: SecretVault, workerId: string, tokenId: string) {
+async function workerSecrets(ctx: ServerCtx, vault: SecretVault, workerId: string, auth: TokenInfo) {
   // Stricter than other worker routes: not even an admin token gets another token's worker's secrets.
-  if ((await ctx.store.workers.tokenOf(workerId)) !== tokenId)
+  if ((await ctx.store.workers.tokenOf(workerId)) !== auth.id)
     throw new ForbiddenError(`worker "${workerId}" was not registered with this token`);
   const worker = await ctx.store.workers.get(workerId);
   if (!worker?.app) return {};
+  // And only to a token bound to the worker's app (registration checks that too; this also covers a worker
+  // registered before tokens had a binding). An admin token's own worker is the one exception.
+  if (auth.role !== 'admin' && auth.app !== worker.app)
+    throw new ForbiddenError(auth.app === null
+      ? `app "${worker.app}" is out of this token's scope: it is bound to no app, so it reads no app's secrets`
+      : `app "${worker.app}" is out of this token's scope: it is bound to app "${auth.app}"`);
   const exec = (await ctx.store.apps.get(worker.app)).execution;
   const open = async (field: 'gitSecret' | 'storageSecret', kind: SecretKind) => {
     const name = exec[field];

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup, ServerCtx } from '../context.js';
 import { queueName } from '../../domain/task.js';
-import { ForbiddenError } from '../../domain/errors.js';
+import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import { isBound, outOfScope } from '../../domain/agent-scope.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
 import { LIMITS, bounded, boundedList, idString } from '../../domain/limits.js';
@@ -34,7 +35,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
     handler: async ({ query }) => ({ workers: await store.workers.list(query.all) }),
   });
   addRoute(app, routes, {
-    method: 'POST', url: '/api/v1/workers', roles: ['agent'], summary: 'Register an agent as a worker',
+    method: 'POST', url: '/api/v1/workers', roles: ['agent'], summary: "Register an agent as a worker, within its token's binding (403); another token's worker: 409",
     body: z.object({
       id: z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'letters, digits and _.:- only'),
       queues: queueList.min(1),
@@ -43,9 +44,12 @@ export const workerRoutes: RouteGroup = (ctx) => {
       instanceId: bounded(LIMITS.id).optional(),
     }),
     handler: async ({ body, auth }) => {
-      // A scoped agent token (one instance or one task) may register only under its own identity.
-      if (auth.role === 'agent' && auth.scope && !auth.scope.startsWith('task:') && auth.scope !== body.id)
-        throw new ForbiddenError(`this token may only register worker "${auth.scope}"`);
+      // A token registers only inside its binding: its instance, app, resource and queues (domain/agent-scope.ts).
+      const appCfg = auth.role !== 'admin' && auth.app !== null && auth.queues === null
+        ? await store.apps.get(auth.app).catch((e) => { if (e instanceof NotFoundError) return null; throw e; }) : null;
+      const refused = outOfScope(auth, body, appCfg);
+      if (refused) throw new ForbiddenError(refused);
+      // Another token's live worker is not taken over: 409, nothing changed (services/queue.ts).
       return { worker: await queue.register({ ...body, tokenId: auth.id }), settings: {
         leaseTtlMs: settings.leaseTtlMs, heartbeatMs: settings.heartbeatMs, maxWaitMs: settings.maxWaitMs } };
     },
@@ -66,6 +70,11 @@ export const workerRoutes: RouteGroup = (ctx) => {
       const worker = await checkOwner(ctx, auth, params.workerId);
       if (auth.scope?.startsWith('task:') && body.taskId !== auth.scope.slice(5))
         throw new ForbiddenError('this token may only take the task it was made for');
+      // A bound token's worker takes only from the queues it registered (which were checked against the binding).
+      if (body.queues && worker && isBound(auth)) {
+        const outside = body.queues.filter((q) => !worker.queues.includes(q));
+        if (outside.length) throw new ForbiddenError(`queue "${outside[0]}" is out of this worker's scope: it registered for ${worker.queues.map((q) => `"${q}"`).join(', ')}`);
+      }
       // The end of the task this worker holds comes first (a stale report is a 409, and nothing is taken).
       const got = await queue.dequeue(params.workerId, { queues: body.queues ?? worker?.queues ?? [], taskId: body.taskId }, {
         finished: body.finished, waitMs: Math.min(body.waitMs, settings.maxWaitMs), signal: () => goneOrClosing(req, ctx.closing),
