@@ -25,7 +25,8 @@ function makeBundle(dir: string): Buffer {
   writeFileSync(
     join(src, 'dist/src/cli/main.js'),
     `require('fs').writeFileSync(require('path').join(__dirname, '../../../ran.json'), JSON.stringify({
-      argv: process.argv.slice(2), token: process.env.FLOTILLA_TOKEN, boot: process.env.BOOTSTRAP_TOKEN ?? null }));\n`,
+      argv: process.argv.slice(2), envToken: process.env.FLOTILLA_TOKEN ?? null, boot: process.env.BOOTSTRAP_TOKEN ?? null,
+      token: require('fs').readFileSync(process.argv[process.argv.indexOf('--token-file') + 1], 'utf8') }));\n`,
   );
   const out = join(dir, 'bundle.tar.gz');
   const r = spawnSync('tar', ['-czf', out, '-C', src, '.']);
@@ -130,8 +131,10 @@ for (const [cloud, instanceId] of [
     assert.deepEqual(ran.argv, [
       'agent', '--server', url, '--queue', 'q1,q2', '--worker-id', instanceId, '--instance-id', instanceId,
       '--app', 'app1', '--resource', 'cpu', '--docker', 'localhost/flotilla-test:latest', '--idle-exit', '600',
+      '--token-file', join(dir, 'etc/agent-token'),
     ]);
-    assert.equal(ran.token, AGENT, 'the agent token arrives by env');
+    assert.equal(ran.token, AGENT, 'the agent token arrives by its 0600 file');
+    assert.equal(ran.envToken, null, 'and not in the environment (a process-mode task could read /proc/PPID/environ)');
     assert.equal(ran.boot, null, 'the bootstrap token is not passed on');
 
     const tokenFile = join(dir, 'etc/agent-token');

@@ -1,8 +1,10 @@
-// Real agent processes for tests: `flotilla agent` spawned as a child, token in FLOTILLA_TOKEN (never
-// on the command line). Every agent a test starts is killed when the test ends (killAgents, and on exit).
+// Real agent processes for tests: `flotilla agent` spawned as a child the way the local provider starts
+// its workers: the token through a pipe on fd 3 (`--token-fd 3`), never in the environment or on the
+// command line. Every agent a test starts is killed when the test ends (killAgents, and on exit).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { buildSync } from 'esbuild';
+import type { Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,22 +73,24 @@ export function spawnAgent(server: string, token: string, queues: string[], opts
   const workerId = opts.workerId ?? `test-agent-${process.pid}-${++seq}`;
   const workDir = mkdtempSync(join(tmpdir(), 'flotilla-agent-'));
   const args = [...cliCommand(), 'agent', '--server', server, '--queue', queues.join(','),
-    '--worker-id', workerId, '--work-dir', workDir];
+    '--worker-id', workerId, '--work-dir', workDir, '--token-fd', '3'];
   if (opts.once) args.push('--once');
   if (opts.idleExitS !== undefined) args.push('--idle-exit', String(opts.idleExitS));
   if (opts.args) args.push(...opts.args);
   // stdin stays open (see agent-guard.mjs): the agent dies with this process.
   const proc = spawn(process.execPath, ['--import', guard, ...args], {
     cwd: root,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: workDir,
       FLOTILLA_CONFIG: join(workDir, 'no-login.json'),
-      FLOTILLA_TOKEN: token,
       ...opts.env,
     },
   });
+  const tokenPipe = proc.stdio[3] as Writable;
+  tokenPipe.on('error', () => undefined);
+  tokenPipe.end(`${token}\n`, () => tokenPipe.destroy());
   let out = '';
   proc.stdout!.on('data', (b) => (out += b));
   proc.stderr!.on('data', (b) => (out += b));

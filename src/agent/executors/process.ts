@@ -1,4 +1,6 @@
-// Runs a task's command as a plain child process in its working directory.
+// Runs a task's command as a plain child process in its working directory. Its environment is built from
+// nothing (PATH, HOME, the task's own env): never the agent's, so no token of the agent's is passed on.
+// What it can still reach as the agent's user, and what keeps the token from it: docs/agent.md, "The token".
 import type { ExecSpec, Execution, Executor } from './types.js';
 import { spawnStreaming } from './spawn.js';
 

@@ -115,7 +115,8 @@ fi`;
 }
 
 /**
- * Writes run-agent.sh (reads the token file into FLOTILLA_TOKEN, execs the agent) and runs it: as a
+ * Writes run-agent.sh (execs the agent with --token-file: the 0600 token file, never the environment, which
+ * a process-mode task could read in /proc/<agent pid>/environ) and runs it: as a
  * systemd unit when systemd runs the machine (restarts, logs in the journal), else in place with exec.
  * `agentArgs` is bash text: static values already quoted, "$INSTANCE_ID" left to expand at run time.
  */
@@ -127,9 +128,7 @@ export function startAgent(agentArgs: string, supervisor: Supervisor): string {
   echo 'set -euo pipefail'
   printf 'INSTANCE_ID=%q\nAGENT_DIR=%q\nTOKEN_FILE=%q\nNODE=%q\n' "$INSTANCE_ID" "$AGENT_DIR" "$TOKEN_FILE" "$(command -v node)"
   cat <<'RUN_AGENT_EOF'
-read -r FLOTILLA_TOKEN < "$TOKEN_FILE" || true
-export FLOTILLA_TOKEN
-exec "$NODE" "$AGENT_DIR/dist/src/cli/main.js" ${agentArgs}
+exec "$NODE" "$AGENT_DIR/dist/src/cli/main.js" ${agentArgs} --token-file "$TOKEN_FILE"
 RUN_AGENT_EOF
 } > "$RUN_AGENT"
 chmod 700 "$RUN_AGENT"

@@ -1,15 +1,20 @@
 // flotilla agent: register as a worker and run tasks from the given queues.
-// The token comes only from FLOTILLA_TOKEN or the login file, never a flag (ps would show it).
+// The token never comes as a flag value (ps would show it). For an agent that runs tasks, the way is
+// --token-file (a 0600 file) or --token-fd (a pipe its parent writes and closes): an agent's environment is
+// readable by its process-mode tasks in /proc/<pid>/environ. FLOTILLA_TOKEN and the login file still work
+// (a person trying it out), with a warning.
 import type { Command } from 'commander';
 import { resolveConnection, missingTokenHints } from '../config.js';
 import { integer, list } from '../args.js';
 import { note } from '../output.js';
+import { readTokenFd, readTokenFile } from '../../agent/token-source.js';
 
 interface AgentFlags {
   queue?: string[]; workerId?: string; once?: boolean; idleExit?: number; taskId?: string; workDir?: string;
   app?: string; resource?: string; instanceId?: string;
   docker?: string | boolean; taskImageOverride?: boolean; containerRuntime?: string; allowMount?: string[];
   agentConfig?: string; storageCredentials?: string; stopGrace?: number;
+  tokenFile?: string; tokenFd?: number; deleteTokenFile?: boolean;
 }
 
 /** After the stop budget (the task's grace period and the wrap-up), the agent exits anyway this much later. */
@@ -18,7 +23,11 @@ const FORCE_EXIT_MARGIN_MS = 1_000;
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerAgent(program: Command): void {
-  program.command('agent').description('run tasks from queues on this machine (token from FLOTILLA_TOKEN or `flotilla login`)')
+  program.command('agent').description('run tasks from queues on this machine (token: --token-file or --token-fd; else FLOTILLA_TOKEN or `flotilla login`)')
+    .option('--token-file <file>', 'read the agent token from this file (mode 0600, refused otherwise), once, at start')
+    .option('--delete-token-file', 'with --token-file: delete the file once read (a process-mode task cannot read it later)')
+    .option('--token-fd <n>', 'read the agent token from this inherited file descriptor (a pipe) to its end, then close it',
+      integer(3, 65_535))
     .option('--queue <q1,q2>', 'queues to take tasks from, first non-empty first (repeatable)', list)
     .option('--worker-id <id>', 'worker id (default chosen by the agent: host name and process id)')
     .option('--once', 'run one task, then exit')
@@ -39,15 +48,41 @@ export function registerAgent(program: Command): void {
     .action(async (o: AgentFlags, cmd: Command) => runAgent(o, cmd.optsWithGlobals()));
 }
 
+/**
+ * The agent's token: --token-fd, else --token-file, else FLOTILLA_TOKEN or the login file (with a warning
+ * about what a process-mode task can read). Read once; afterwards only the agent's memory holds it.
+ */
+function agentToken(o: AgentFlags, globals: { server?: string }, log: (msg: string) => void): string {
+  const envToken = process.env.FLOTILLA_TOKEN;
+  // Held in memory from here on: git, podman and task processes must not inherit it. (This does not clear
+  // /proc/<pid>/environ, the environment the agent was started with: hence the warning below.)
+  delete process.env.FLOTILLA_TOKEN;
+  if (o.tokenFd !== undefined && o.tokenFile) throw new Error('give --token-file or --token-fd, not both');
+  if (o.deleteTokenFile && !o.tokenFile) throw new Error('--delete-token-file goes with --token-file FILE');
+  const envWarning = `FLOTILLA_TOKEN is in this agent's environment: a task run in process mode (the agent's user) can ` +
+    `read it from /proc/${process.pid}/environ for as long as the agent runs. Give the token with --token-file FILE ` +
+    `(mode 0600, with --delete-token-file) or --token-fd N instead, or run tasks in containers (--docker)`;
+  let token: string;
+  if (o.tokenFd !== undefined || o.tokenFile) {
+    token = o.tokenFd !== undefined ? readTokenFd(o.tokenFd) : readTokenFile(o.tokenFile!, { remove: o.deleteTokenFile });
+    if (envToken) log(`warning: ${envWarning} (the token given by ${o.tokenFile ? '--token-file' : '--token-fd'} is the one used)`);
+    return token;
+  }
+  const conn = resolveConnection(globals, { ...process.env, ...(envToken ? { FLOTILLA_TOKEN: envToken } : {}) });
+  if (!conn.token) throw new Error(missingTokenHints(conn).join('\n  '));
+  if (conn.tokenFrom === 'FLOTILLA_TOKEN') log(`warning: ${envWarning}`);
+  else
+    log('warning: the token comes from the login file, which a task run in process mode (the agent\'s user) can read; ' +
+      'give it with --token-file FILE --delete-token-file or --token-fd N, or run tasks in containers (--docker)');
+  return conn.token;
+}
+
 async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<void> {
   if (!o.queue?.length && !o.taskId) throw new Error('give --queue q1,q2 (or --task-id ID)');
-  const conn = resolveConnection(globals);
-  if (!conn.token) throw new Error(missingTokenHints(conn).join('\n  '));
-  // Held in memory from here on: git, podman and task processes must not inherit it.
-  delete process.env.FLOTILLA_TOKEN;
+  const log = (msg: string) => note(`${new Date().toISOString()} ${msg}`);
+  const conn = { ...resolveConnection(globals), token: agentToken(o, globals, log) };
   const { createAgent } = await import('../../agent/agent.js');
   const { agentExecution } = await import('../../agent/setup.js');
-  const log = (msg: string) => note(`${new Date().toISOString()} ${msg}`);
   const execution = agentExecution({
     server: conn.server, token: conn.token, docker: o.docker, noTaskImageOverride: o.taskImageOverride === false,
     containerRuntime: o.containerRuntime, allowMounts: o.allowMount, configFile: o.agentConfig,

@@ -1,6 +1,9 @@
 // The `local` provider: each "instance" is an agent child process on this machine. Its tags live in
-// the process environment, so a restarted control plane finds its workers by reading /proc.
+// the process environment, so a restarted control plane finds its workers by reading /proc. Its token is
+// not there: it goes through a pipe on fd 3 (`--token-fd 3`) that the agent reads to its end and closes,
+// so neither /proc/<pid>/environ, nor its command line, nor a file on disk ever holds it.
 import { spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import { openSync, closeSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { privateDir } from '../../../store/private-files.js';
 import { dirname, join } from 'node:path';
@@ -45,15 +48,16 @@ export class LocalProvider implements ComputeProvider {
     const tagEnv = Object.fromEntries(Object.entries(req.tags).map(([k, v]) => [ENV[k as keyof typeof ENV] ?? k, v]));
     const args = [this.cliEntry, 'agent', '--server', req.agent.server, '--queue', req.agent.queues.join(','),
       '--worker-id', req.clientToken, '--instance-id', req.clientToken, '--app', req.appId, '--resource', req.resource,
-      ...req.agent.args];
+      ...req.agent.args, '--token-fd', String(TOKEN_FD)];
     const log = openSync(join(this.opts.logDir, `${req.clientToken}.log`), 'a', 0o600);
     // Detached and unreferenced: the worker outlives a control plane that is killed, and is adopted on restart.
     const child = spawn(process.execPath, args, {
       detached: true,
-      stdio: ['ignore', log, log],
-      env: { ...passThroughEnv(), ...tagEnv, [LAUNCHED_AT]: String(Date.now()), FLOTILLA_TOKEN: req.agent.token },
+      stdio: ['ignore', log, log, 'pipe'],
+      env: { ...passThroughEnv(), ...tagEnv, [LAUNCHED_AT]: String(Date.now()) },
     });
     closeSync(log);
+    sendToken(child.stdio[TOKEN_FD] as Writable | null, req.agent.token);
     child.unref();
     if (!child.pid) throw new Error('local provider: could not start the agent process');
     return { providerId: String(child.pid), offering: req.offering, state: 'running' };
@@ -87,6 +91,16 @@ export class LocalProvider implements ComputeProvider {
     }
     return out;
   }
+}
+
+/** The agent's descriptor for its token: the first one after stdin, stdout and stderr. */
+const TOKEN_FD = 3;
+
+/** Writes the token into the agent's pipe and closes our end: the agent reads to the end and closes its own. */
+function sendToken(pipe: Writable | null, token: string): void {
+  if (!pipe) return; // the spawn failed; the caller reports it
+  pipe.on('error', () => undefined); // an agent that died at once: its log says why
+  pipe.end(`${token}\n`, () => pipe.destroy());
 }
 
 /** Only what an agent needs: the control plane's own secrets (admin token, secret key) stay out. */
