@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { reportError } from './errors.js';
+import { exitQuietlyWhenOutputCloses } from './output.js';
 import { registerSecret } from './commands/secret.js';
 import { registerQueue } from './commands/queue.js';
 import { registerTask } from './commands/task.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   return program;
 }
 
+exitQuietlyWhenOutputCloses();
 const program = buildProgram();
 try {
   await program.parseAsync(process.argv);
