@@ -30,8 +30,12 @@ export function printJson(value: unknown): void {
 
 /** `key: value` lines with the keys aligned, for `show` commands. */
 export function printFields(fields: [string, string | number | null | undefined][]): void {
+  process.stdout.write(fieldsText(fields));
+}
+
+export function fieldsText(fields: [string, string | number | null | undefined][]): string {
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
-  for (const [k, v] of fields) process.stdout.write(`${(k + ':').padEnd(width)} ${cell(v)}\n`);
+  return fields.map(([k, v]) => `${(k + ':').padEnd(width)} ${cell(v)}\n`).join('');
 }
 
 /**
