@@ -100,6 +100,7 @@ export class AutoscalerManager implements Controller {
 
   private async make(cfg: AppConfig): Promise<Reconciler> {
     const record = (this.o.providers ?? PROVIDERS).get(cfg.provider.kind);
+    this.preload(record);
     const provider = await providerForApp(record, cfg, this.o);
     const t = this.timings;
     return new Reconciler(cfg, {
@@ -107,6 +108,20 @@ export class AutoscalerManager implements Controller {
       renderStartupScript: record.capabilities.startupScript ? this.o.renderStartupScript : undefined, log: this.o.log,
       listEveryMs: t.listEveryMs, orphanGraceMs: t.orphanGraceMs, requestedGraceMs: t.requestedGraceMs, minGapMs: t.minGapMs,
       ...this.o.reconciler,
+    });
+  }
+
+  /**
+   * Starts loading the provider's SDK now (apply, or start with the app stored), once per kind, so the first
+   * task's launch does not wait 2–4 s for it; not awaited: the app's passes go on, a launch awaits the same import.
+   */
+  private readonly preloaded = new Set<string>();
+  private preload(record: ProviderRecord): void {
+    if (!record.preload || this.preloaded.has(record.name)) return;
+    this.preloaded.add(record.name);
+    record.preload().catch((e) => {
+      this.preloaded.delete(record.name);
+      this.o.log(`autoscalers: loading the ${record.name} provider failed: ${(e as Error).message}`);
     });
   }
 

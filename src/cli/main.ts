@@ -1,32 +1,10 @@
 #!/usr/bin/env node
 // The `flotilla` command: every user action over the HTTP API, plus `server`, `up` and `agent`.
-import { Command } from 'commander';
-import { VERSION } from '../version.js';
 import { reportError } from './errors.js';
-import { registerSecret } from './commands/secret.js';
-import { registerQueue } from './commands/queue.js';
-import { registerTask } from './commands/task.js';
-import { registerWorker } from './commands/worker.js';
-import { registerToken } from './commands/token.js';
-import { registerLogin } from './commands/login.js';
-import { registerServer } from './commands/server.js';
-import { registerAgent } from './commands/agent.js';
-import { registerSimulate } from './commands/simulate.js';
-import { registerAutoscaler } from './commands/autoscaler.js';
-import { registerK8s } from './commands/k8s.js';
+import { exitQuietlyWhenOutputCloses } from './output.js';
+import { buildProgram } from './program.js';
 
-export function buildProgram(): Command {
-  const program = new Command('flotilla')
-    .description('Run machine-learning tasks from queues on machines rented only while there is work')
-    .version(VERSION)
-    .option('--server <url>', 'control plane URL (else FLOTILLA_SERVER, the login file, or http://127.0.0.1:8080)')
-    .showHelpAfterError('(add --help for usage)');
-  for (const register of [registerQueue, registerTask, registerWorker, registerToken, registerLogin,
-    registerServer, registerAgent, registerSimulate, registerAutoscaler, registerK8s]) register(program);
-  registerSecret(program);
-  return program;
-}
-
+exitQuietlyWhenOutputCloses();
 const program = buildProgram();
 try {
   await program.parseAsync(process.argv);

@@ -30,8 +30,32 @@ export function printJson(value: unknown): void {
 
 /** `key: value` lines with the keys aligned, for `show` commands. */
 export function printFields(fields: [string, string | number | null | undefined][]): void {
+  process.stdout.write(fieldsText(fields));
+}
+
+export function fieldsText(fields: [string, string | number | null | undefined][]): string {
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
-  for (const [k, v] of fields) process.stdout.write(`${(k + ':').padEnd(width)} ${cell(v)}\n`);
+  return fields.map(([k, v]) => `${(k + ':').padEnd(width)} ${cell(v)}\n`).join('');
+}
+
+/**
+ * `flotilla … | head -3`: when the reader closes the pipe, writes fail with EPIPE. That is not an error of the
+ * command, so it ends quietly (exit 0, no stack trace), as Unix tools do on SIGPIPE. A long-running command (the
+ * control plane) may set `onOutputClosed` to stop cleanly instead of exiting at once.
+ */
+export let onOutputClosed: () => void = () => process.exit(0);
+export const setOnOutputClosed = (f: () => void) => { onOutputClosed = f; };
+
+export function exitQuietlyWhenOutputCloses(): void {
+  let closed = false;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      if (closed) return;
+      closed = true;
+      onOutputClosed();
+    });
+  }
 }
 
 /** Messages for people go to stderr so stdout stays clean for pipes and --json. */

@@ -35,6 +35,8 @@ export interface GitServer {
    * Resolves with the commit checked out in the work tree when `build` ends.
    */
   createRepo(name: string, build: (work: string) => Promise<void>): Promise<string>;
+  /** Serves a bare clone of the repository in `dir` (its branches as they are now) as NAME.git; returns its URL. */
+  serveRepo(name: string, dir: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,8 @@ export interface GitServerOptions {
   username: string;
   password: string;
   delayMs?: number;
+  /** Port to listen on (default: a free one). */
+  port?: number;
 }
 
 function authorized(req: IncomingMessage, opts: GitServerOptions): boolean {
@@ -104,12 +108,16 @@ export async function startGitServer(opts: GitServerOptions): Promise<GitServer>
       serveCgi(root, req, res, opts.username);
     }, opts.delayMs ?? 0);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(opts.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const handle: GitServer = {
     port,
     served: 0,
     repoUrl: (name) => `http://127.0.0.1:${port}/${name}.git`,
+    async serveRepo(name, dir) {
+      await git(root, 'clone', '-q', '--bare', dir, join(root, `${name}.git`));
+      return handle.repoUrl(name);
+    },
     async createRepo(name, build) {
       const bare = join(root, `${name}.git`);
       const work = mkdtempSync(join(tmpdir(), 'flotilla-gitwork-'));

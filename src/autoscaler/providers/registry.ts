@@ -42,8 +42,13 @@ export interface ProviderRecord {
   /** Checks across fields that the schemas cannot make (GCE: every resource needs a zone). */
   check?: (cfg: AppConfig) => Issue[];
   capabilities: ProviderCapabilities;
-  /** Builds the provider of an app; cloud SDKs are imported here, on first use, not when the control plane starts. */
+  /** Builds the provider of an app; cloud SDKs are imported here, not when the control plane starts. */
   create(cfg: AppConfig, ctx: ProviderContext): Promise<ComputeProvider>;
+  /**
+   * Loads what `create` will need (a cloud SDK takes 2–4 s to import). The manager calls it, in the background, as
+   * soon as an app of this kind is applied or found at start, so the first task's launch does not wait for it.
+   */
+  preload?: () => Promise<unknown>;
 }
 
 export class ProviderRegistry {

@@ -3,11 +3,11 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { clientFor } from '../config.js';
-import { ago, isoTime, note, printFields, printJson, printTable, reasonOf } from '../output.js';
+import { ago, fieldsText, isoTime, note, printFields, printJson, printTable, reasonOf, table } from '../output.js';
 import { integer } from '../args.js';
 import { registerRenderStartup } from './render-startup.js';
 
-interface Status {
+export interface Status {
   app: string; provider: string; instancesByState: Record<string, number>; queues: Record<string, number>;
   idleWorkers: number; spendRatePerHour: number; spendTodayUsd: number; spendMonthUsd: number;
   instances: { id: string; resource: string; state: string; providerId: string | null; launchedAt: number; worker: string | null; busy: boolean }[];
@@ -67,7 +67,7 @@ export function registerAutoscaler(program: Command): void {
     .action(async (name: string, o: { json?: boolean }, cmd: Command) => {
       const s = await clientFor(cmd.optsWithGlobals()).request<Status>('GET', `/api/v1/autoscalers/${encodeURIComponent(name)}/status`);
       if (o.json) return printJson(s);
-      printStatus(s);
+      process.stdout.write(statusText(s));
     });
   as.command('decisions <name>').description('the decision journal, newest first').option('--json', 'print JSON')
     .option('--limit <n>', 'rows', integer(1, 1000), 30)
@@ -83,9 +83,10 @@ export function registerAutoscaler(program: Command): void {
   registerRenderStartup(as);
 }
 
-function printStatus(s: Status): void {
+/** The human form of `autoscaler status`: fields, then one row per instance with the provider's id (i-…, a GCE name). */
+export function statusText(s: Status, now = Date.now()): string {
   const usd = (x: number) => `$${x.toFixed(2)}`;
-  printFields([
+  const text = fieldsText([
     ['app', `${s.app} (${s.provider})`],
     ['instances', Object.entries(s.instancesByState).map(([k, v]) => `${v} ${k}`).join(', ') || 'none'],
     ['queues', Object.entries(s.queues).map(([q, n]) => `${q}: ${n} waiting`).join(', ')],
@@ -94,14 +95,13 @@ function printStatus(s: Status): void {
     ['spend today', usd(s.spendTodayUsd)],
     ['spend this month', usd(s.spendMonthUsd)],
   ]);
-  if (s.instances.length) {
-    process.stdout.write('\n');
-    printTable(s.instances, [
-      { header: 'INSTANCE', value: (i) => i.id }, { header: 'RESOURCE', value: (i) => i.resource },
-      { header: 'STATE', value: (i) => i.state }, { header: 'WORKER', value: (i) => i.worker },
-      { header: 'BUSY', value: (i) => (i.busy ? 'yes' : 'no') }, { header: 'AGE', value: (i) => ago(i.launchedAt).replace(' ago', '') },
-    ]);
-  }
+  if (!s.instances.length) return text;
+  return text + '\n' + table(s.instances, [
+    { header: 'INSTANCE', value: (i) => i.id }, { header: 'PROVIDER ID', value: (i) => i.providerId },
+    { header: 'RESOURCE', value: (i) => i.resource },
+    { header: 'STATE', value: (i) => i.state }, { header: 'WORKER', value: (i) => i.worker },
+    { header: 'BUSY', value: (i) => (i.busy ? 'yes' : 'no') }, { header: 'AGE', value: (i) => ago(i.launchedAt, now).replace(' ago', '') },
+  ]) + '\n';
 }
 
 /** `flotilla task why ID`: what holds a waiting task back now (the plan evaluated by the server), then the recent journal. */

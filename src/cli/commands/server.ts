@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { ControlPlane, ControlPlaneOptions } from '../../server/main.js';
 import { DEFAULT_DATA_DIR } from '../config.js';
 import { integer, positiveNumber } from '../args.js';
-import { note } from '../output.js';
+import { note, setOnOutputClosed } from '../output.js';
 
 interface ServeOpts {
   maxWorkers?: number; idleTimeout?: number; k8sGlue?: string; publicUrl?: string;
@@ -87,6 +87,8 @@ function stopOnSignals(cp: ControlPlane): void {
       },
     );
   };
+  // `flotilla up | head`: the reader went away; stop as on Ctrl-C (workers, store), not with a stack trace.
+  setOnOutputClosed(() => stop('output closed'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }

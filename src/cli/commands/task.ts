@@ -1,6 +1,6 @@
 // flotilla task create|list|show|logs|abort
 import type { Command } from 'commander';
-import type { Task } from '../../domain/task.js';
+import type { CreateTask, Task } from '../../domain/task.js';
 import { clientFor } from '../config.js';
 import { withFlagNames } from '../errors.js';
 import { ago, duration, isoTime, note, printFields, printJson, printTable } from '../output.js';
@@ -8,9 +8,10 @@ import { integer, keyValue } from '../args.js';
 import { registerTaskLogs } from './task-logs.js';
 import { addContainerGitOptions, containerGitFields, CONTAINER_GIT_FLAGS, type ContainerGitFlags } from './task-create.js';
 import { registerTaskWhy } from './autoscaler.js';
+import { createFromLines, parseTaskLines, readTaskSource } from './task-batch.js';
 
 interface CreateOpts extends ContainerGitFlags {
-  queue: string; command?: string; name?: string; env?: Record<string, string>;
+  queue?: string; fromFile?: string; command?: string; name?: string; env?: Record<string, string>;
   priority?: number; maxAttempts?: number; image?: string; json?: boolean;
 }
 
@@ -23,8 +24,9 @@ const CREATE_FLAGS: Record<string, string> = {
 export function registerTask(program: Command): void {
   const task = program.command('task').description('put tasks on queues, follow and abort them');
 
-  addContainerGitOptions(task.command('create').description('put a task on a queue; prints its id'))
-    .requiredOption('--queue <queue>', 'queue to put it on')
+  addContainerGitOptions(task.command('create').description('put a task on a queue (or many, --from-file); prints the ids'))
+    .option('--queue <queue>', 'queue to put it on (required without --from-file)')
+    .option('--from-file <file>', 'one task per line as a JSON object (the API\'s fields); - reads stdin. The other flags give defaults')
     .option('--command <command>', 'shell command to run (without it: --repo with --entry-point)')
     .option('--name <name>', 'a name to recognise it by')
     .option('--env <NAME=VALUE>', 'environment variable for the task (repeatable)', keyValue)
@@ -33,8 +35,10 @@ export function registerTask(program: Command): void {
     .option('--image <image>', 'container image to run it in')
     .option('--json', 'print the created task as JSON')
     .action(async (o: CreateOpts, cmd: Command) => {
-      const body = { queue: o.queue, command: o.command, name: o.name, env: o.env, priority: o.priority,
+      const body = { queue: o.queue!, command: o.command, name: o.name, env: o.env, priority: o.priority,
         maxAttempts: o.maxAttempts, image: o.image, ...containerGitFields(o) };
+      if (o.fromFile !== undefined) return createFromFile(o.fromFile, body, !!o.json, cmd);
+      if (!o.queue) cmd.error("error: required option '--queue <queue>' not specified (or give --from-file)");
       const created = await clientFor(cmd.optsWithGlobals()).createTask(body)
         .catch((e) => { throw withFlagNames(e, CREATE_FLAGS); });
       if (o.json) return printJson(created);
@@ -85,6 +89,18 @@ export function registerTask(program: Command): void {
 
   registerTaskLogs(task);
   registerTaskWhy(task);
+}
+
+/** `task create --from-file`: all lines checked, then queued in batches; ids (or --json, the tasks) on stdout. */
+async function createFromFile(path: string, defaults: CreateTask, json: boolean, cmd: Command): Promise<void> {
+  const source = path === '-' ? 'stdin' : path;
+  const given = Object.fromEntries(Object.entries(defaults).filter(([, v]) => v !== undefined)) as Partial<CreateTask>;
+  const lines = await parseTaskLines(readTaskSource(path), source, given);
+  const created = await createFromLines(clientFor(cmd.optsWithGlobals()), source, lines);
+  if (json) return printJson(created);
+  const queues = [...new Set(created.map((t) => t.queue))];
+  note(`${created.length} tasks queued on ${queues.map((q) => `"${q}"`).join(', ')}`);
+  process.stdout.write(created.map((t) => t.id).join('\n') + '\n');
 }
 
 /** Environment values may be secrets: people see the names only (--json gives the full task). */

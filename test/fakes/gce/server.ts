@@ -82,7 +82,7 @@ function send(res: ServerResponse, status: number, body: Json): void {
   res.end(JSON.stringify(body));
 }
 
-export async function startFakeGce(state = new GceState()): Promise<FakeGce> {
+export async function startFakeGce(state = new GceState(), o: { port?: number; host?: string } = {}): Promise<FakeGce> {
   const server: Server = createServer((req, res) => {
     route(state, req).then(
       (body) => send(res, 200, body),
@@ -92,7 +92,7 @@ export async function startFakeGce(state = new GceState()): Promise<FakeGce> {
       },
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(o.port ?? 0, o.host ?? '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   return {
     port,

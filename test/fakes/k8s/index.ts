@@ -19,6 +19,8 @@ export interface FakeOptions {
   token?: string;
   /** How many changes the watch history keeps before older versions answer 410 Expired. */
   historyLimit?: number;
+  /** Port to listen on (default: a free one). */
+  port?: number;
 }
 
 /** "ns/name", or a bare pod name when it is unique across namespaces. */
@@ -47,10 +49,10 @@ export class FakeKubernetes implements PodApi {
     });
   }
 
-  /** Starts on a random free loopback port. */
+  /** Starts on loopback, on `opts.port` or a random free port. */
   static async start(opts: FakeOptions = {}): Promise<FakeKubernetes> {
     const fake = new FakeKubernetes(opts);
-    await new Promise<void>((resolve) => fake.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => fake.server.once('error', reject).listen(opts.port ?? 0, '127.0.0.1', resolve));
     fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
     return fake;
   }

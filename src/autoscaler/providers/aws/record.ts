@@ -1,5 +1,5 @@
-// The `aws` provider record: EC2 through the AWS SDK. The SDK loads on first use (about 2 s), not when the control
-// plane starts, so only settings.ts (zod) is imported here.
+// The `aws` provider record: EC2 through the AWS SDK. The SDK (2–4 s to load) is not imported when the control
+// plane starts, only settings.ts (zod) is; `preload` loads it when an app of this kind is applied or found at start.
 import type { ProviderRecord } from '../registry.js';
 import { AwsLaunchSchema, AwsSettingsSchema } from './settings.js';
 
@@ -10,6 +10,7 @@ export const awsProvider: ProviderRecord = {
   capabilities: {
     spot: true, zones: true, priceLookup: false, adoption: true, capacityErrors: true, credentialsSecret: true, startupScript: true,
   },
+  preload: () => import('./index.js'),
   create: async (cfg, ctx) =>
     (await import('./index.js')).createAwsProvider({ ...cfg.provider.settings, ...(ctx.credentials ? { credentials: ctx.credentials } : {}) }),
 };

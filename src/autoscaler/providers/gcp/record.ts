@@ -1,5 +1,6 @@
-// The `gcp` provider record: Compute Engine through @google-cloud/compute. The client library loads on first use
-// (several seconds), not when the control plane starts, so only settings.ts (zod) is imported here.
+// The `gcp` provider record: Compute Engine through @google-cloud/compute. The client library (several seconds to
+// load) is not imported when the control plane starts, only settings.ts (zod) is; `preload` loads it when an app of
+// this kind is applied or found at start.
 import type { ProviderRecord } from '../registry.js';
 import { GcpLaunchSchema, GcpSettingsSchema } from './settings.js';
 
@@ -18,6 +19,7 @@ export const gcpProvider: ProviderRecord = {
   capabilities: {
     spot: true, zones: true, priceLookup: false, adoption: true, capacityErrors: true, credentialsSecret: true, startupScript: true,
   },
+  preload: () => import('./index.js'),
   create: async (cfg, ctx) =>
     (await import('./index.js')).createGcpProvider({ ...cfg.provider.settings, ...(ctx.credentials ? { credentials: keyOf(ctx.credentials) } : {}) }),
 };
