@@ -112,8 +112,11 @@ for (const dialect of DIALECTS) {
       });
       const seconds = (Date.now() - reclaimedAt) / 1000;
       assert.match(back.statusMessage ?? '', /is gone \(spot reclaim or machine lost\); back at the head of the queue/);
-      const kinds = (await decisions(t, app)).map((d) => d.kind);
-      assert.ok(kinds.includes('instance-lost') && kinds.includes('task-recovered'), kinds.join());
+      // The task is back as soon as its recovery commits; the journal row about it follows.
+      await waitFor('the loss and the recovery journaled', async () => {
+        const kinds = (await decisions(t, app)).map((d) => d.kind);
+        return kinds.includes('instance-lost') && kinds.includes('task-recovered');
+      });
       // At the head: the next worker gets it before the task queued after it.
       const other = new FlotillaClient(t.cp.url, t.agentToken);
       await other.register({ id: `w-${dialect}`, queues: ['aws-spot'] });

@@ -71,9 +71,10 @@ async function absent(store: Store, rec: InstanceRecord, worker: Worker | undefi
   }
   const reason = `instance ${rec.id} is gone (spot reclaim or machine lost)`;
   await store.instances.move(rec.id, rec.state, 'terminated', { message: reason }, o.now);
+  // The journal tells it in the order it happened: the instance was lost, then its tasks went back.
+  await o.journal('instance-lost', reason, { instance: rec.id, providerId: rec.providerId });
   if (worker) {
     const back = await o.queue.workerGone(worker.id, reason);
     for (const t of back) await o.journal('task-recovered', `task ${t.id}: ${t.statusMessage}`, { task: t.id, instance: rec.id });
   }
-  await o.journal('instance-lost', reason, { instance: rec.id, providerId: rec.providerId });
 }

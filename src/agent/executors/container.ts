@@ -142,10 +142,13 @@ export async function removeLeftoverContainers(runtime: string, env: NodeJS.Proc
   const { stdout } = await run(runtime, ['ps', '-a', '--filter', `label=${AGENT_LABEL}`, '--format', '{{.ID}}'], { env });
   const ids = stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   if (!ids.length) return [];
-  const inspected = await run(runtime, ['inspect', '--format',
-    `{{.Id}} {{.Name}} {{index .Config.Labels "${AGENT_LABEL}"}} {{index .Config.Labels "flotilla.task-id"}} {{index .Config.Labels "flotilla.lease-id"}}`, ...ids], { env });
+  // One inspect per container: another agent of this host may remove one between the list and the inspect, and
+  // an inspect of several fails as a whole when one is gone.
+  const format = `{{.Id}} {{.Name}} {{index .Config.Labels "${AGENT_LABEL}"}} {{index .Config.Labels "flotilla.task-id"}} {{index .Config.Labels "flotilla.lease-id"}}`;
+  const lines = await Promise.all(ids.map((id) => run(runtime, ['inspect', '--format', format, id], { env })
+    .then((r) => r.stdout, () => '')));
   const removed: string[] = [];
-  for (const line of inspected.stdout.split('\n')) {
+  for (const line of lines.join('\n').split('\n')) {
     const [id, name, agent, taskId, leaseId] = line.trim().split(' ');
     if (!id || !agent || agentAlive(agent)) continue;
     await run(runtime, ['rm', '-f', id], { env }).then(() => {
