@@ -8,7 +8,7 @@ import { ApiError, FlotillaClient, type AgentSettings, type Dequeued, type Finis
 import type { Execution, Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { LogShipper, type OutputTransform } from './log-shipper.js';
-import { isTransient, sleep, withRetry } from './retry.js';
+import { isTransient, sleep, unreachableReporter, withRetry } from './retry.js';
 import { retry } from '../domain/backoff.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
@@ -79,6 +79,14 @@ export function createAgent(o: AgentOptions): Agent {
   // The end of the last task rides on the next dequeue: one request between two tasks, not two.
   let ended: FinishedReport | undefined;
 
+  // Register and dequeue wait for the control plane for as long as it takes, and say so while they do.
+  const reach = unreachableReporter(client.server, log);
+  async function untilReached<T>(fn: () => Promise<T>): Promise<T> {
+    const r = await withRetry(fn, Infinity, () => !!stopping, (e, attempt) => reach.onRetry(e, attempt));
+    reach.reached();
+    return r;
+  }
+
   let running: Promise<void> | undefined;
   const run = () => (running ??= loop());
 
@@ -89,8 +97,7 @@ export function createAgent(o: AgentOptions): Agent {
     }
     let reg;
     try {
-      reg = await withRetry(() => client.register({ id: workerId, queues: o.queues, app: o.app, resource: o.resource, instanceId: o.instanceId }),
-        Infinity, () => !!stopping);
+      reg = await untilReached(() => client.register({ id: workerId, queues: o.queues, app: o.app, resource: o.resource, instanceId: o.instanceId }));
     } catch (e) {
       if (stopping) return; // stopped before the control plane ever answered: nothing to hand back
       throw e;
@@ -129,7 +136,7 @@ export function createAgent(o: AgentOptions): Agent {
       const finished = ended;
       if (finished) {
         try {
-          const d = await withRetry(() => client.dequeue(workerId, { ...body, finished }, polling.signal), Infinity, () => !!stopping);
+          const d = await untilReached(() => client.dequeue(workerId, { ...body, finished }, polling.signal));
           ended = undefined;
           return d;
         } catch (e) {
@@ -138,7 +145,7 @@ export function createAgent(o: AgentOptions): Agent {
           log(`task ${finished.taskId}: its end was recorded already, or its lease had run out`);
         }
       }
-      return await withRetry(() => client.dequeue(workerId, body, polling.signal), Infinity, () => !!stopping);
+      return await untilReached(() => client.dequeue(workerId, body, polling.signal));
     } catch (e) {
       if (stopping) return undefined;
       if ((e as Error).name === 'AbortError') return undefined;
