@@ -1,7 +1,7 @@
 // The worker daemon: registers, long-polls its queues in order, runs one task at a time,
 // heartbeats the lease, streams output, and reports the end. SIGTERM hands the task back.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ApiError, FlotillaClient, type AgentSettings, type Dequeued, type FinishedReport } from '../client/index.js';
@@ -13,6 +13,7 @@ import { retry } from '../domain/backoff.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
 import { showNul } from '../domain/text.js';
+import { defaultWorkBase, prepareWorkFolder } from './work-dir.js';
 
 export interface AgentOptions {
   server: string;
@@ -23,6 +24,7 @@ export interface AgentOptions {
   idleExitS?: number;
   /** Run exactly this task, then exit (a Kubernetes pod's agent). */
   taskId?: string;
+  /** Where the worker's folder of task directories is made: default defaultWorkBase() ($XDG_CACHE_HOME/flotilla/work). */
   workRoot?: string;
   app?: string;
   resource?: string;
@@ -90,7 +92,11 @@ export function createAgent(o: AgentOptions): Agent {
   let running: Promise<void> | undefined;
   const run = () => (running ??= loop());
 
+  let workFolder: string | undefined;
+
   async function loop(): Promise<void> {
+    workFolder = prepareWorkFolder(o.workRoot ?? defaultWorkBase(), workerId, log);
+    log(`starting: control plane ${client.server}, ${o.taskId ? `task ${o.taskId}` : `queues ${o.queues.join(', ')}`}, task folders in ${workFolder}`);
     if (executor.cleanUpHost) {
       await Promise.race([executor.cleanUpHost(log), stopRequestedP])
         .catch((e) => log(`could not clean up after earlier agents: ${(e as Error).message}`));
@@ -127,6 +133,8 @@ export function createAgent(o: AgentOptions): Agent {
         log(`task ${last.taskId}: could not report its end (${(e as Error).message}); it returns to its queue when its lease runs out`));
     }
     await report(() => client.stopWorker(workerId), 5).catch(() => undefined);
+    // No task runs any more: the worker's folder goes (the next agent of this id would empty it anyway).
+    rmSync(workFolder, { recursive: true, force: true });
   }
 
   /** Sends `ended` along; it is cleared once the server answered (or found the lease stale). */
@@ -165,9 +173,7 @@ export function createAgent(o: AgentOptions): Agent {
 
   async function runTask(d: Dequeued): Promise<void> {
     const { task, lease } = d;
-    const root = o.workRoot ?? join(tmpdir(), 'flotilla-work');
-    mkdirSync(root, { recursive: true });
-    const workDir = mkdtempSync(join(root, `task-${task.id}-`));
+    const workDir = mkdtempSync(join(workFolder!, `task-${task.id.replace(/[^A-Za-z0-9_.-]/g, '_')}-`));
     const shipper = new LogShipper(client, task.id, lease.id, o.transformOutput);
     // A flush retries for up to ~100 s; once the agent is stopping, only until its deadline.
     const flush = () => untilStopDeadline(shipper.flush());
