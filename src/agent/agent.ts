@@ -9,7 +9,7 @@ import type { Execution, Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { LogShipper, type OutputTransform } from './log-shipper.js';
 import { isTransient, sleep, unreachableReporter, withRetry } from './retry.js';
-import { retry } from '../domain/backoff.js';
+import { Backoff, retry } from '../domain/backoff.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
 import { showNul } from '../domain/text.js';
@@ -180,14 +180,20 @@ export function createAgent(o: AgentOptions): Agent {
     current = { d, shipper };
     let aborted = false;
     let leaseLost = false;
+    const abortRequested = async () => {
+      if (aborted) return;
+      aborted = true;
+      shipper.write('system', 'flotilla: abort requested; stopping the task\n');
+      await current?.exec?.stop(graceMs);
+    };
+    // An abort reaches the agent at once through a long poll held open while the task runs; the heartbeat's
+    // answer says it too (a control plane without the route, or a poll between two requests).
+    const watching = new AbortController();
+    void watchForAbort(task.id, lease.id, watching.signal, abortRequested);
     const beat = setInterval(async () => {
       try {
         const hb = await withRetry(() => client.heartbeat(task.id, lease.id), 3);
-        if (hb.abort && !aborted) {
-          aborted = true;
-          shipper.write('system', 'flotilla: abort requested; stopping the task\n');
-          await current?.exec?.stop(graceMs);
-        }
+        if (hb.abort) await abortRequested();
       } catch (e) {
         if (e instanceof ApiError && e.status === 409 && !leaseLost) {
           leaseLost = true;
@@ -210,6 +216,7 @@ export function createAgent(o: AgentOptions): Agent {
         onOutput: (stream, text) => shipper.write(stream, text),
       });
       current.exec = exec;
+      if (aborted) void exec.stop(graceMs); // the abort came while the task was being prepared
       const res = await exec.done;
       // Stopping: handBack flushes for at most the grace period (the control plane may be down, and a full
       // flush retries for up to ~100 s before the agent could exit).
@@ -228,9 +235,30 @@ export function createAgent(o: AgentOptions): Agent {
       if (!leaseLost) await report(() => client.finish(task.id, lease.id, { status: 'failed', exitCode: null, message }));
       log(`task ${task.id} failed before it ran: ${(e as Error).message}`);
     } finally {
+      watching.abort();
       clearInterval(beat);
       current = null;
       rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Long-polls the control plane for an abort of the running task until `signal` (the task's end). A stale lease
+   * (409) or a control plane without the route (404) ends the watch: the heartbeat sees to those. Other failures
+   * (the control plane restarting) are retried with the agent's back-off.
+   */
+  async function watchForAbort(taskId: string, leaseId: string, signal: AbortSignal, onAbort: () => Promise<void>) {
+    const failures = new Backoff(BACKOFF.agent);
+    while (!signal.aborted && !stopping) {
+      try {
+        const r = await client.waitAbort(taskId, leaseId, DEFAULT_TIMINGS.agentPollMs, AbortSignal.any([signal, polling.signal]));
+        failures.reset();
+        if (r.abort) return await onAbort();
+      } catch (e) {
+        if (signal.aborted || stopping || (e as Error).name === 'AbortError') return;
+        if (e instanceof ApiError && e.status < 500 && e.status !== 429) return;
+        await sleep(failures.next());
+      }
     }
   }
 

@@ -136,6 +136,9 @@ export class FlotillaClient {
   stopWorker = (workerId: string) => this.request<void>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/stop`, {});
   heartbeat = (taskId: string, leaseId: string) =>
     this.request<{ abort: boolean; leaseExpiresAt: number }>('POST', `/api/v1/tasks/${taskId}/lease/heartbeat`, { leaseId });
+  /** Answers {abort: true} as soon as the task is aborted, else {abort: false} after waitMs (409: the lease is stale). */
+  waitAbort = (taskId: string, leaseId: string, waitMs: number, signal?: AbortSignal) =>
+    this.request<{ abort: boolean }>('POST', `/api/v1/tasks/${taskId}/lease/wait-abort`, { leaseId, waitMs }, signal);
   appendLogs = (taskId: string, leaseId: string, lines: { stream: string; text: string }[]) =>
     this.request<{ accepted: number }>('POST', `/api/v1/tasks/${taskId}/lease/logs`, { leaseId, lines });
   finish = (taskId: string, leaseId: string, r: EndReport) =>
