@@ -97,6 +97,9 @@ export function createAgent(o: AgentOptions): Agent {
   async function loop(): Promise<void> {
     workFolder = prepareWorkFolder(o.workRoot ?? defaultWorkBase(), workerId, log);
     log(`starting: control plane ${client.server}, ${o.taskId ? `task ${o.taskId}` : `queues ${o.queues.join(', ')}`}, task folders in ${workFolder}`);
+    // A host that cannot run tasks (--docker with a broken container runtime) does not take any: the agent ends here.
+    if (executor.checkHost) await Promise.race([executor.checkHost(log), stopRequestedP]);
+    if (stopping) return;
     if (executor.cleanUpHost) {
       await Promise.race([executor.cleanUpHost(log), stopRequestedP])
         .catch((e) => log(`could not clean up after earlier agents: ${(e as Error).message}`));
@@ -225,7 +228,7 @@ export function createAgent(o: AgentOptions): Agent {
       if (leaseLost) return;
       const status = aborted ? 'aborted' : res.exitCode === 0 ? 'completed' : 'failed';
       const message = aborted ? 'aborted by user' : res.exitCode === 0 ? undefined
-        : res.exitCode !== null ? `exit code ${res.exitCode}` : `killed by signal ${res.signal}`;
+        : res.message ?? (res.exitCode !== null ? `exit code ${res.exitCode}` : `killed by signal ${res.signal}`);
       ended = { taskId: task.id, leaseId: lease.id, status, exitCode: res.exitCode, message };
       log(`task ${task.id} ${status}${message ? ` (${message})` : ''}`);
     } catch (e) {
