@@ -1,7 +1,7 @@
 // The worker daemon: registers, long-polls its queues in order, runs one task at a time,
 // heartbeats the lease, streams output, and reports the end. SIGTERM hands the task back.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ApiError, FlotillaClient, type AgentSettings, type Dequeued, type FinishedReport } from '../client/index.js';
@@ -95,7 +95,15 @@ export function createAgent(o: AgentOptions): Agent {
   let workFolder: string | undefined;
 
   async function loop(): Promise<void> {
-    workFolder = prepareWorkFolder(o.workRoot ?? defaultWorkBase(), workerId, log);
+    try {
+      workFolder = prepareWorkFolder(o.workRoot ?? defaultWorkBase(), workerId, log);
+    } catch (e) {
+      // A default cache dir that cannot be written (a pod's read-only or foreign HOME): the temp dir, per user.
+      if (o.workRoot) throw e;
+      const fallback = join(tmpdir(), `flotilla-work-${process.getuid?.() ?? 'user'}`);
+      log(`cannot use ${defaultWorkBase()} for task folders (${(e as Error).message}); using ${fallback}`);
+      workFolder = prepareWorkFolder(fallback, workerId, log);
+    }
     log(`starting: control plane ${client.server}, ${o.taskId ? `task ${o.taskId}` : `queues ${o.queues.join(', ')}`}, task folders in ${workFolder}`);
     // A host that cannot run tasks (--docker with a broken container runtime) does not take any: the agent ends here.
     if (executor.checkHost) await Promise.race([executor.checkHost(log), stopRequestedP]);
