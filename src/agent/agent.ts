@@ -1,6 +1,6 @@
 // The worker daemon: registers, long-polls its queues in order, runs one task at a time,
 // heartbeats the lease, streams output, and reports the end. SIGTERM hands the task back.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -8,11 +8,12 @@ import { ApiError, FlotillaClient, type AgentSettings, type Dequeued, type Finis
 import type { Execution, Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { LogShipper, type OutputTransform } from './log-shipper.js';
-import { isTransient, sleep, withRetry } from './retry.js';
-import { retry } from '../domain/backoff.js';
+import { isTransient, sleep, unreachableReporter, withRetry } from './retry.js';
+import { Backoff, retry } from '../domain/backoff.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
 import { showNul } from '../domain/text.js';
+import { defaultWorkBase, prepareWorkFolder } from './work-dir.js';
 
 export interface AgentOptions {
   server: string;
@@ -23,6 +24,7 @@ export interface AgentOptions {
   idleExitS?: number;
   /** Run exactly this task, then exit (a Kubernetes pod's agent). */
   taskId?: string;
+  /** Where the worker's folder of task directories is made: default defaultWorkBase() ($XDG_CACHE_HOME/flotilla/work). */
   workRoot?: string;
   app?: string;
   resource?: string;
@@ -79,18 +81,40 @@ export function createAgent(o: AgentOptions): Agent {
   // The end of the last task rides on the next dequeue: one request between two tasks, not two.
   let ended: FinishedReport | undefined;
 
+  // Register and dequeue wait for the control plane for as long as it takes, and say so while they do.
+  const reach = unreachableReporter(client.server, log);
+  async function untilReached<T>(fn: () => Promise<T>): Promise<T> {
+    const r = await withRetry(fn, Infinity, () => !!stopping, (e, attempt) => reach.onRetry(e, attempt));
+    reach.reached();
+    return r;
+  }
+
   let running: Promise<void> | undefined;
   const run = () => (running ??= loop());
 
+  let workFolder: string | undefined;
+
   async function loop(): Promise<void> {
+    try {
+      workFolder = prepareWorkFolder(o.workRoot ?? defaultWorkBase(), workerId, log);
+    } catch (e) {
+      // A default cache dir that cannot be written (a pod's read-only or foreign HOME): the temp dir, per user.
+      if (o.workRoot) throw e;
+      const fallback = join(tmpdir(), `flotilla-work-${process.getuid?.() ?? 'user'}`);
+      log(`cannot use ${defaultWorkBase()} for task folders (${(e as Error).message}); using ${fallback}`);
+      workFolder = prepareWorkFolder(fallback, workerId, log);
+    }
+    log(`starting: control plane ${client.server}, ${o.taskId ? `task ${o.taskId}` : `queues ${o.queues.join(', ')}`}, task folders in ${workFolder}`);
+    // A host that cannot run tasks (--docker with a broken container runtime) does not take any: the agent ends here.
+    if (executor.checkHost) await Promise.race([executor.checkHost(log), stopRequestedP]);
+    if (stopping) return;
     if (executor.cleanUpHost) {
       await Promise.race([executor.cleanUpHost(log), stopRequestedP])
         .catch((e) => log(`could not clean up after earlier agents: ${(e as Error).message}`));
     }
     let reg;
     try {
-      reg = await withRetry(() => client.register({ id: workerId, queues: o.queues, app: o.app, resource: o.resource, instanceId: o.instanceId }),
-        Infinity, () => !!stopping);
+      reg = await untilReached(() => client.register({ id: workerId, queues: o.queues, app: o.app, resource: o.resource, instanceId: o.instanceId }));
     } catch (e) {
       if (stopping) return; // stopped before the control plane ever answered: nothing to hand back
       throw e;
@@ -120,6 +144,8 @@ export function createAgent(o: AgentOptions): Agent {
         log(`task ${last.taskId}: could not report its end (${(e as Error).message}); it returns to its queue when its lease runs out`));
     }
     await report(() => client.stopWorker(workerId), 5).catch(() => undefined);
+    // No task runs any more: the worker's folder goes (the next agent of this id would empty it anyway).
+    rmSync(workFolder, { recursive: true, force: true });
   }
 
   /** Sends `ended` along; it is cleared once the server answered (or found the lease stale). */
@@ -129,7 +155,7 @@ export function createAgent(o: AgentOptions): Agent {
       const finished = ended;
       if (finished) {
         try {
-          const d = await withRetry(() => client.dequeue(workerId, { ...body, finished }, polling.signal), Infinity, () => !!stopping);
+          const d = await untilReached(() => client.dequeue(workerId, { ...body, finished }, polling.signal));
           ended = undefined;
           return d;
         } catch (e) {
@@ -138,7 +164,7 @@ export function createAgent(o: AgentOptions): Agent {
           log(`task ${finished.taskId}: its end was recorded already, or its lease had run out`);
         }
       }
-      return await withRetry(() => client.dequeue(workerId, body, polling.signal), Infinity, () => !!stopping);
+      return await untilReached(() => client.dequeue(workerId, body, polling.signal));
     } catch (e) {
       if (stopping) return undefined;
       if ((e as Error).name === 'AbortError') return undefined;
@@ -158,23 +184,27 @@ export function createAgent(o: AgentOptions): Agent {
 
   async function runTask(d: Dequeued): Promise<void> {
     const { task, lease } = d;
-    const root = o.workRoot ?? join(tmpdir(), 'flotilla-work');
-    mkdirSync(root, { recursive: true });
-    const workDir = mkdtempSync(join(root, `task-${task.id}-`));
+    const workDir = mkdtempSync(join(workFolder!, `task-${task.id.replace(/[^A-Za-z0-9_.-]/g, '_')}-`));
     const shipper = new LogShipper(client, task.id, lease.id, o.transformOutput);
     // A flush retries for up to ~100 s; once the agent is stopping, only until its deadline.
     const flush = () => untilStopDeadline(shipper.flush());
     current = { d, shipper };
     let aborted = false;
     let leaseLost = false;
+    const abortRequested = async () => {
+      if (aborted) return;
+      aborted = true;
+      shipper.write('system', 'flotilla: abort requested; stopping the task\n');
+      await current?.exec?.stop(graceMs);
+    };
+    // An abort reaches the agent at once through a long poll held open while the task runs; the heartbeat's
+    // answer says it too (a control plane without the route, or a poll between two requests).
+    const watching = new AbortController();
+    void watchForAbort(task.id, lease.id, watching.signal, abortRequested);
     const beat = setInterval(async () => {
       try {
         const hb = await withRetry(() => client.heartbeat(task.id, lease.id), 3);
-        if (hb.abort && !aborted) {
-          aborted = true;
-          shipper.write('system', 'flotilla: abort requested; stopping the task\n');
-          await current?.exec?.stop(graceMs);
-        }
+        if (hb.abort) await abortRequested();
       } catch (e) {
         if (e instanceof ApiError && e.status === 409 && !leaseLost) {
           leaseLost = true;
@@ -197,6 +227,7 @@ export function createAgent(o: AgentOptions): Agent {
         onOutput: (stream, text) => shipper.write(stream, text),
       });
       current.exec = exec;
+      if (aborted) void exec.stop(graceMs); // the abort came while the task was being prepared
       const res = await exec.done;
       // Stopping: handBack flushes for at most the grace period (the control plane may be down, and a full
       // flush retries for up to ~100 s before the agent could exit).
@@ -205,7 +236,7 @@ export function createAgent(o: AgentOptions): Agent {
       if (leaseLost) return;
       const status = aborted ? 'aborted' : res.exitCode === 0 ? 'completed' : 'failed';
       const message = aborted ? 'aborted by user' : res.exitCode === 0 ? undefined
-        : res.exitCode !== null ? `exit code ${res.exitCode}` : `killed by signal ${res.signal}`;
+        : res.message ?? (res.exitCode !== null ? `exit code ${res.exitCode}` : `killed by signal ${res.signal}`);
       ended = { taskId: task.id, leaseId: lease.id, status, exitCode: res.exitCode, message };
       log(`task ${task.id} ${status}${message ? ` (${message})` : ''}`);
     } catch (e) {
@@ -215,9 +246,30 @@ export function createAgent(o: AgentOptions): Agent {
       if (!leaseLost) await report(() => client.finish(task.id, lease.id, { status: 'failed', exitCode: null, message }));
       log(`task ${task.id} failed before it ran: ${(e as Error).message}`);
     } finally {
+      watching.abort();
       clearInterval(beat);
       current = null;
       rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * Long-polls the control plane for an abort of the running task until `signal` (the task's end). A stale lease
+   * (409) or a control plane without the route (404) ends the watch: the heartbeat sees to those. Other failures
+   * (the control plane restarting) are retried with the agent's back-off.
+   */
+  async function watchForAbort(taskId: string, leaseId: string, signal: AbortSignal, onAbort: () => Promise<void>) {
+    const failures = new Backoff(BACKOFF.agent);
+    while (!signal.aborted && !stopping) {
+      try {
+        const r = await client.waitAbort(taskId, leaseId, DEFAULT_TIMINGS.agentPollMs, AbortSignal.any([signal, polling.signal]));
+        failures.reset();
+        if (r.abort) return await onAbort();
+      } catch (e) {
+        if (signal.aborted || stopping || (e as Error).name === 'AbortError') return;
+        if (e instanceof ApiError && e.status < 500 && e.status !== 429) return;
+        await sleep(failures.next());
+      }
     }
   }
 

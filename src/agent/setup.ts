@@ -4,7 +4,7 @@
 import { FlotillaClient, type WorkerSecrets } from '../client/index.js';
 import type { AgentOptions } from './agent.js';
 import { readAgentConfig, readStorageFile, takeGitCredentialsFromEnv } from './agent-config.js';
-import { ContainerExecutor, removeLeftoverContainers, type ContainerExecutorOptions } from './executors/container.js';
+import { ContainerExecutor, checkContainerRuntime, chooseImage, removeLeftoverContainers, type ContainerExecutorOptions } from './executors/container.js';
 import type { Executor } from './executors/types.js';
 import { ProcessExecutor } from './executors/process.js';
 import { cloneRepository, type GitCredentials } from './git.js';
@@ -98,6 +98,10 @@ function containerExecutor(o: AgentSetupOptions, current: () => Credentials): Ex
     },
     async cleanUpHost(log) {
       await removeLeftoverContainers(runtime, process.env, log);
+    },
+    async checkHost(log) {
+      // The image a task without its own would get: the agent's, else the default.
+      await checkContainerRuntime(runtime, chooseImage({ agentImage: base.agentImage }), process.env, log);
     },
   };
 }

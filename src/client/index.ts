@@ -16,9 +16,21 @@ export class ApiError extends Error {
 /** The server could not be reached at all (down, restarting): callers may retry. */
 export class UnreachableError extends Error {
   constructor(readonly server: string, cause: unknown) {
-    super(`cannot reach the Flotilla server at ${server}: ${(cause as Error)?.message ?? cause}. Is it running?`);
+    super(`cannot reach the Flotilla server at ${server}: ${networkError(cause)}. Is it running?`);
     this.name = 'UnreachableError';
+    this.reason = networkError(cause);
   }
+  /** The network error alone (`connect ECONNREFUSED 127.0.0.1:4000`), without the advice around it. */
+  readonly reason: string;
+}
+
+/** A network error as a line: node gives an AggregateError with an empty message when every address of a name failed. */
+function networkError(cause: unknown): string {
+  const e = cause as (Error & { code?: string; errors?: Error[] }) | undefined;
+  if (!e || typeof e !== 'object') return String(cause);
+  if (e.message) return e.message;
+  if (e.errors?.length) return [...new Set(e.errors.map((x) => x.message || String(x)))].join('; ');
+  return e.code ?? String(e);
 }
 
 export interface QueueInfo { name: string; createdAt: number; queued: number; running: number }
@@ -124,6 +136,9 @@ export class FlotillaClient {
   stopWorker = (workerId: string) => this.request<void>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/stop`, {});
   heartbeat = (taskId: string, leaseId: string) =>
     this.request<{ abort: boolean; leaseExpiresAt: number }>('POST', `/api/v1/tasks/${taskId}/lease/heartbeat`, { leaseId });
+  /** Answers {abort: true} as soon as the task is aborted, else {abort: false} after waitMs (409: the lease is stale). */
+  waitAbort = (taskId: string, leaseId: string, waitMs: number, signal?: AbortSignal) =>
+    this.request<{ abort: boolean }>('POST', `/api/v1/tasks/${taskId}/lease/wait-abort`, { leaseId, waitMs }, signal);
   appendLogs = (taskId: string, leaseId: string, lines: { stream: string; text: string }[]) =>
     this.request<{ accepted: number }>('POST', `/api/v1/tasks/${taskId}/lease/logs`, { leaseId, lines });
   finish = (taskId: string, leaseId: string, r: EndReport) =>

@@ -61,6 +61,8 @@ export interface RetryOptions {
   /** Injected in tests so they do not wait. */
   sleep?: (ms: number) => Promise<void>;
   random?: Random;
+  /** Told of each failure that will be retried, with the wait before the next attempt (for a caller's progress lines). */
+  onRetry?: (err: unknown, attempt: number, waitMs: number) => void;
 }
 
 /** Runs `fn` until it succeeds, fails with an error not worth retrying, runs out of attempts, or is stopped; the last error is rethrown as it is. */
@@ -71,7 +73,9 @@ export async function retry<T>(fn: () => Promise<T>, o: RetryOptions): Promise<T
       return await fn();
     } catch (err) {
       if (attempt >= o.attempts || !o.shouldRetry(err) || o.shouldStop?.()) throw err;
-      await wait(backoffDelay(attempt - 1, o.policy, o.random));
+      const waitMs = backoffDelay(attempt - 1, o.policy, o.random);
+      o.onRetry?.(err, attempt, waitMs);
+      await wait(waitMs);
     }
   }
 }

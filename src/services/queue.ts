@@ -208,7 +208,7 @@ export class QueueService {
 
   // ---- Users ----
 
-  /** Queued or scheduled: ended at once. Running: its agent is told on its next heartbeat. */
+  /** Queued or scheduled: ended at once. Running: its agent is told at once (its wait-abort poll wakes on the task event), or at its next heartbeat. */
   abort(taskId: string): Promise<Task> {
     return this.transaction(async (tx, events, now) => {
       const cur = await this.store.tasks.lock(tx, taskId);

@@ -238,6 +238,15 @@ export class TaskRepo {
     return { abort: r.abort_requested === 1, leaseExpiresAt: r.lease_expires_at! };
   }
 
+  /** Whether an abort was asked for the task this lease runs (a read: the lease is not extended); a stale lease: 409. */
+  async abortRequested(taskId: string, leaseId: string): Promise<boolean> {
+    const r = await this.db.selectFrom('tasks').select('abort_requested')
+      .where('id', '=', taskId).where('lease_id', '=', leaseId).where('status', '=', 'running')
+      .executeTakeFirst();
+    if (!r) throw staleLease(taskId);
+    return r.abort_requested === 1;
+  }
+
   /** Ends a running task for the holder of its lease; its worker is idle again (same statement on PostgreSQL). */
   async finish(taskId: string, leaseId: string, rep: FinishReport, now: number, workerId?: string): Promise<Task> {
     const r = await endTask(this.hot, { taskId, leaseId, workerId, report: rep, now });

@@ -34,6 +34,26 @@ describe('abort', { concurrency: true }, () => {
       await waitFor('the agent runs the next task', s.statusIs(next.id, 'completed'), AGENT_WAIT_MS);
     });
 
+    test('an abort reaches the running task at once (the agent long-polls for it), not at the next heartbeat', async () => {
+      const { t, marks } = s;
+      await t.user.createQueue('fast');
+      // The shell records when SIGTERM came (ms since the epoch), then ends.
+      const task = await t.user.createTask({ queue: 'fast',
+        command: `trap 'date +%s%3N > ${marks.path('term')}; exit 0' TERM; echo $$ > ${marks.path('f.pid')}; sleep 60 & wait` });
+      s.spawn(['fast']);
+      await waitFor('the task running', () => marks.pid('f'), AGENT_WAIT_MS);
+      // The agent's wait-abort poll is open once the task runs; give it a moment to be sent.
+      await new Promise((r) => setTimeout(r, 300));
+      const asked = Date.now();
+      await t.user.abortTask(task.id);
+      const got = Number((await waitFor('SIGTERM in the task', () => marks.lines('term')[0], AGENT_WAIT_MS)));
+      const ms = got - asked;
+      console.log(`# ${dialect}: abort → SIGTERM in the task's process: ${ms} ms`);
+      // Heartbeats come every 5 s here (a 30 s lease): the abort must not have waited for one.
+      assert.ok(ms < 5_000, `abort → SIGTERM took ${ms} ms`);
+      await waitFor('the task aborted', s.statusIs(task.id, 'aborted'), AGENT_WAIT_MS);
+    });
+
     test('abort of a queued task removes it from its queue; it never runs', async () => {
       const { t, marks } = s;
       await t.user.createQueue('wait');

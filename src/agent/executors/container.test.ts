@@ -61,3 +61,14 @@ test('runtime: podman before docker on PATH; a named runtime must exist', () => 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('runtimeFailure: exit 125/126/127 with the runtime\'s own error lines is the runtime, anything else the task', async () => {
+  const { runtimeFailure } = await import('./container.js');
+  const rlimit = 'some task output\nError: runc: runc create failed: error setting rlimits for ready process\n';
+  assert.match(runtimeFailure('/usr/bin/podman', 126, rlimit)!, /^the container runtime failed, not the task \(podman run exit 126\): Error: runc: runc create failed/);
+  assert.match(runtimeFailure('docker', 125, 'docker: Error response from daemon: No such image: x.\n')!, /docker run exit 125\): docker: Error response/);
+  // The task's own 127 (command not found inside the container) and any other exit code: not the runtime.
+  assert.equal(runtimeFailure('podman', 127, 'sh: 1: nosuchcmd: not found\n'), undefined);
+  assert.equal(runtimeFailure('podman', 1, rlimit), undefined);
+  assert.equal(runtimeFailure('podman', null, rlimit), undefined);
+});

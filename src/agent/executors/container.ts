@@ -159,6 +159,50 @@ export async function removeLeftoverContainers(runtime: string, env: NodeJS.Proc
   return removed;
 }
 
+/** `podman run` / `docker run` exit codes that mean the runtime failed before or instead of the command (or a missing command). */
+const RUNTIME_EXIT_CODES = [125, 126, 127];
+/** Lines the runtime CLI (not the task) writes: podman's `Error: …`, docker's `docker: …`, the OCI runtime's own. */
+const RUNTIME_ERROR_LINE = /^(Error: |error: |docker: |(crun|runc|conmon|crun-vm)(: | ))/;
+
+/**
+ * The status message of a `run` that the container runtime failed (exit 125/126/127 with the runtime's own error
+ * lines on stderr), quoting those lines; undefined when the task itself failed (a task's 127 has no such line).
+ */
+export function runtimeFailure(runtime: string, exitCode: number | null, stderrTail: string): string | undefined {
+  if (exitCode === null || !RUNTIME_EXIT_CODES.includes(exitCode)) return undefined;
+  const lines = stderrTail.split('\n').map((l) => l.trim()).filter((l) => RUNTIME_ERROR_LINE.test(l));
+  if (!lines.length) return undefined;
+  const name = runtime.split('/').pop();
+  return `the container runtime failed, not the task (${name} run exit ${exitCode}): ${lines.slice(-3).join(' | ')}`.slice(0, 1500);
+}
+
+/** How much of a run's stderr is kept to find the runtime's error lines in. */
+const STDERR_TAIL = 8192;
+
+/**
+ * At agent start (--docker): can this host run containers? `info` (a broken containers.conf, no daemon), then,
+ * when the image is already here, `run --rm --pull=never IMAGE true` (what only a real run finds: an OCI runtime
+ * refusing rlimits). Throws a message naming the runtime's error and the fix.
+ */
+export async function checkContainerRuntime(runtime: string, image: string, env: NodeJS.ProcessEnv, log: (msg: string) => void): Promise<void> {
+  const name = runtime.split('/').pop();
+  const fail = (what: string, e: unknown): never => {
+    const err = e as { stderr?: string; code?: number | string; message: string };
+    const why = (err.stderr?.trim() || err.message).split('\n').filter(Boolean).slice(-3).join(' | ');
+    throw new Error(`--docker: the container runtime cannot run containers here (\`${name} ${what}\` failed${typeof err.code === 'number' ? ` with exit ${err.code}` : ''}): ${why}. ` +
+      `Fix the runtime first (try \`${name} run --rm ${image} true\` by hand: a podman that needs a containers.conf gets it with ` +
+      'CONTAINERS_CONF=/path/containers.conf, e.g. one without default rlimits), or run the agent without --docker');
+  };
+  await run(runtime, ['info'], { env, timeout: 60_000 }).catch((e) => fail('info', e));
+  const here = await run(runtime, ['image', 'inspect', image], { env, timeout: 60_000 }).then(() => true, () => false);
+  if (!here) {
+    log(`container runtime ${name} answers; the image ${image} is not here yet, so the first task's run is the full check`);
+    return;
+  }
+  await run(runtime, ['run', '--rm', '--pull=never', image, 'true'], { env, timeout: 120_000 }).catch((e) => fail(`run --rm ${image} true`, e));
+  log(`container runtime ${name} runs containers (checked with ${image})`);
+}
+
 interface Prepared {
   args: string[];
   runtimeEnv: NodeJS.ProcessEnv;
@@ -199,11 +243,17 @@ export class ContainerExecutor implements Executor {
       // conmon keeps a container running without its CLI: if the agent dies, its guard removes the container.
       onAgentDeath: [[this.runtime, 'kill', name], [this.runtime, 'rm', '-f', name]],
     };
+    let stderrTail = '';
+    spawnOpts.onOutput = (stream, text) => {
+      if (stream === 'stderr') stderrTail = (stderrTail + text).slice(-STDERR_TAIL);
+      spec.onOutput(stream, text);
+    };
     const inner = spawnStreaming(this.runtime, prepared.args, spawnOpts);
     // The container is removed (and the env-file deleted) before the task counts as done.
     const done = inner.done.then(async (result) => {
       await cleanup();
-      return result;
+      const message = runtimeFailure(this.runtime, result.exitCode, stderrTail);
+      return message ? { ...result, message } : result;
     });
     return {
       done,

@@ -21,6 +21,8 @@ export interface ExecSpec {
 export interface ExecResult {
   exitCode: number | null;
   signal?: string | null;
+  /** Why it failed when that was not the task (the container runtime's own error): the task's status message. */
+  message?: string;
 }
 
 export interface Execution {
@@ -34,4 +36,6 @@ export interface Executor {
   start(spec: ExecSpec): Promise<Execution>;
   /** At agent start: removes what killed agents of this host left behind (the container executor: their containers). */
   cleanUpHost?(log: (msg: string) => void): Promise<void>;
+  /** At agent start, before it registers: throws (and the agent does not start) when this host cannot run tasks. */
+  checkHost?(log: (msg: string) => void): Promise<void>;
 }

@@ -33,7 +33,7 @@ export function registerAgent(program: Command): void {
     .option('--once', 'run one task, then exit')
     .option('--idle-exit <seconds>', 'exit after this long with no task', integer(1, 365 * 86_400))
     .option('--task-id <id>', 'take only this task, then exit')
-    .option('--work-dir <dir>', 'where per-task working directories are made')
+    .option('--work-dir <dir>', 'where per-task working directories are made, in a folder per worker id (default $XDG_CACHE_HOME/flotilla/work, else ~/.cache/flotilla/work)')
     .option('--app <id>', 'autoscaler app that launched this agent')
     .option('--resource <name>', 'resource type this machine belongs to')
     .option('--instance-id <id>', 'cloud instance id of this machine')

@@ -8,6 +8,7 @@ import { isBound, outOfScope } from '../../domain/agent-scope.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
 import { LIMITS, bounded, boundedList, idString } from '../../domain/limits.js';
+import { waitForEvent } from '../wait.js';
 
 const workerParams = z.object({ workerId: idString });
 const taskParams = z.object({ id: idString });
@@ -104,12 +105,33 @@ function goneOrClosing(req: FastifyRequest, closing: AbortSignal): AbortSignal {
 }
 
 function leaseRoutes(ctx: ServerCtx) {
-  const { app, routes, store, queue } = ctx;
+  const { app, routes, store, queue, settings, closing } = ctx;
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/heartbeat', roles: ['agent'],
     summary: 'Extend the lease; the answer says whether the task was aborted',
     params: taskParams, body: leaseBody,
     handler: async ({ params, body }) => queue.heartbeat(params.id, body.leaseId),
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/tasks/:id/lease/wait-abort', roles: ['agent'],
+    summary: 'Long poll while a task runs: answers {abort: true} as soon as the task is aborted, else {abort: false} after waitMs',
+    params: taskParams, body: leaseBody.extend({ waitMs: z.number().int().min(0).max(60_000).default(20_000) }),
+    // Does not extend the lease (heartbeats do). A stale lease: 409. An abort publishes a task event after its commit.
+    handler: async ({ params, body, req }) => {
+      const deadline = Date.now() + Math.min(body.waitMs, settings.maxWaitMs);
+      for (;;) {
+        // Subscribed before the read, so an abort between the two is not missed.
+        const wake = waitForEvent(store.events, (e) => e.kind === 'task' && e.taskId === params.id,
+          Math.max(0, deadline - Date.now()), req.raw, closing);
+        if (await store.tasks.abortRequested(params.id, body.leaseId).catch((e) => (wake.cancel(), Promise.reject(e)))) {
+          wake.cancel();
+          return { abort: true };
+        }
+        const fired = await wake.promise;
+        if (!fired || Date.now() >= deadline || req.raw.socket?.destroyed || closing.aborted)
+          return { abort: fired ? await store.tasks.abortRequested(params.id, body.leaseId) : false };
+      }
+    },
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/tasks/:id/lease/logs', roles: ['agent'], summary: 'Append log lines',
