@@ -1,37 +1,22 @@
 // `flotilla task create --from-file`: many tasks in one CLI call through the batch route, from a file or stdin.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../src/server/main.js';
 import { FlotillaClient } from '../src/client/index.js';
 import type { Task } from '../src/domain/task.js';
+import { CLI, cli } from './support/cli.js';
 
-const CLI = resolve(import.meta.dirname, import.meta.dirname.includes('/dist/') ? '../src/cli/main.js' : '../dist/src/cli/main.js');
 
-function cli(args: string[], env: Record<string, string>, cwd: string, input = '') {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, FLOTILLA_CONFIG: join(cwd, 'credentials.json'), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
 
 describe('task create --from-file', () => {
   let dir: string;
   let cp: ControlPlane;
   let env: Record<string, string>;
   let client: FlotillaClient;
-  const run = (args: string[], input?: string) => cli(args, env, dir, input);
+  const run = (args: string[], input?: string) => cli(args, { env, cwd: dir, input });
 
   before(async () => {
     assert.ok(existsSync(CLI), `${CLI} is missing: build first with npx tsc -p tsconfig.json`);

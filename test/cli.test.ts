@@ -4,31 +4,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startControlPlane, type ControlPlane } from '../src/server/main.js';
 import type { Task } from '../src/domain/task.js';
 import { waitFor } from './support/wait.js';
+import { CLI, cli } from './support/cli.js';
 
-const CLI = resolve(import.meta.dirname, import.meta.dirname.includes('/dist/') ? '../src/cli/main.js' : '../dist/src/cli/main.js');
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-/** Runs the CLI with only the environment given (plus PATH), never the developer's own login file. */
-function cli(args: string[], o: { env?: Record<string, string>; input?: string; cwd: string }): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: o.cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: o.cwd, FLOTILLA_CONFIG: join(o.cwd, 'credentials.json'), ...o.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-    child.stdin.end(o.input ?? '');
-  });
-}
 
 describe('flotilla CLI', () => {
   let dir: string;
