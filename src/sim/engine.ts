@@ -10,6 +10,7 @@ import { EventHeap, type Timed } from './heap.js';
 import { Fifo } from './fifo.js';
 import { Books } from './books.js';
 import type { SimInstance, SimJob } from './sim-types.js';
+import { ArrivalLog } from './arrivals.js';
 
 export type { SimInstance, SimJob } from './sim-types.js';
 
@@ -37,6 +38,7 @@ export class Engine {
   readonly books: Books;
   readonly resources: Map<string, ResourceConfig>;
   readonly queuesOf = new Map<string, string[]>();
+  readonly arrivals: ArrivalLog;
   private readonly heap = new EventHeap<Ev>();
   private readonly idle = new Map<string, [SimInstance, number][]>();
   private seq = 0;
@@ -59,6 +61,7 @@ export class Engine {
     }
     for (const q of Object.keys(cfg.queues)) this.waiting.set(q, new Fifo());
     this.books = new Books(cfg);
+    this.arrivals = new ArrivalLog(Object.keys(cfg.queues));
   }
 
   run(): void {
@@ -82,6 +85,11 @@ export class Engine {
   /** Nothing left but wake-ups that achieve nothing: no machine, no arrival, no progress for a long while. */
   private stalled(t: number): boolean {
     return this.live.length === 0 && this.next >= this.jobs.length && t - this.progressAt > STALL_MS;
+  }
+
+  /** Jobs still to arrive, waiting or running: what a warm pool may still be kept for. */
+  jobsLeft(): boolean {
+    return this.next < this.jobs.length || this.live.some((i) => i.busy) || [...this.waiting.values()].some((f) => f.length > 0);
   }
 
   hasWork(): boolean {
@@ -160,6 +168,7 @@ export class Engine {
 
   private arrive(job: SimJob): void {
     this.progressAt = this.now;
+    this.arrivals.record(job.queue, this.now);
     this.waiting.get(job.queue)!.push(job);
     for (const r of this.cfg.queues[job.queue]!) {
       const inst = this.popIdle(r);

@@ -14,7 +14,9 @@ export class FlotillaDriver implements Driver {
   private readonly cooldownMs: number;
   private e!: Engine;
   // Bound once: the replay calls the act loop at every instant.
-  private readonly planNow = (): readonly Action[] => plan(snapshotOf(this.e, this.cooldownMs), this.cfg, this.e.now);
+  private readonly planNow = (): readonly Action[] => plan(snapshotOf(this.e, this.cooldownMs, this.auto), this.cfg, this.e.now);
+  /** Some resource sizes its warm pool from the forecast: the snapshot carries arrivals, and a tick shrinks the pool. */
+  private readonly auto: boolean;
   private readonly actuator: SyncActuator = {
     launch: (a: LaunchAction): LaunchOutcome => {
       const e = this.e;
@@ -36,13 +38,19 @@ export class FlotillaDriver implements Driver {
     this.idleMs = cfg.timings.idleTimeoutS * 1000;
     this.bootMs = cfg.timings.bootTimeoutS * 1000;
     this.cooldownMs = cfg.timings.capacityCooldownS * 1000;
+    this.auto = cfg.resources.some((r) => r.warm?.mode === 'auto');
   }
 
   start(e: Engine): void {
     this.e = e;
+    if (this.auto) e.wakeAt(TICK_MS, 'tick');
   }
 
-  onWake(): void {} // afterEvents runs the act loop at every instant, wake-ups included
+  // afterEvents runs the act loop at every instant, wake-ups included. The reconciler's slow tick (10 s)
+  // is what lets a forecast that decays in quiet hours shrink the pool; the replay ticks coarser, per minute.
+  onWake(e: Engine, tag: string): void {
+    if (tag === 'tick' && e.jobsLeft()) e.wakeAt(e.now + TICK_MS, 'tick');
+  }
 
   onIdle(e: Engine, inst: SimInstance): void {
     e.wakeAt(inst.idleSince! + this.idleMs, 'idle-timeout');
@@ -55,8 +63,11 @@ export class FlotillaDriver implements Driver {
   }
 }
 
-export function snapshotOf(e: Engine, cooldownMs: number): Snapshot {
+export function snapshotOf(e: Engine, cooldownMs: number, arrivals = false): Snapshot {
   const queues: Record<string, QueueView> = {};
   for (const [q, f] of e.waiting) queues[q] = { waiting: f.length, oldestAt: f.peek()?.submit };
-  return { queues, instances: e.live, capacityFailures: e.recentFailures(cooldownMs) };
+  const s: Snapshot = { queues, instances: e.live, capacityFailures: e.recentFailures(cooldownMs) };
+  return arrivals ? { ...s, arrivals: e.arrivals.at(e.now) } : s;
 }
+
+const TICK_MS = 60_000;

@@ -4,6 +4,7 @@
 // resource's launch are free-form here and checked by the provider's own strict schema.
 import { z } from 'zod';
 import { SimulationSchema } from './simulation-config.js';
+import { WarmSchema } from './warm-config.js';
 
 const name = z
   .string()
@@ -27,6 +28,7 @@ export const ResourceSchema = z.strictObject({
     .record(z.string(), z.unknown())
     .default({})
     .describe('Provider-specific launch settings (AMI, disks, network...)'),
+  warm: WarmSchema.optional().describe('Idle ready instances kept for tasks to come (omitted = off); see docs/configuration.md'),
 });
 
 export const AppConfigSchema = z

@@ -5,6 +5,7 @@ import type { Offering } from './offering.js';
 import type { AppConfig, ResourceConfig } from './config.js';
 import { coolingDown, coolingUntil, describeOffering, offeringsFor, type CapacityFailure } from './offerings.js';
 import type { InstanceState } from './lifecycle.js';
+import { planWarm, type ArrivalHistory } from './warm.js';
 
 export type { CapacityFailure } from './offerings.js';
 export type { InstanceState } from './lifecycle.js';
@@ -31,6 +32,8 @@ export interface Snapshot {
   queues: Readonly<Record<string, QueueView>>;
   instances: readonly InstanceView[];
   capacityFailures: readonly CapacityFailure[];
+  /** Recent arrivals per queue: the warm pool's forecast (warm.ts); needed only when a resource is warm: auto. */
+  arrivals?: ArrivalHistory;
 }
 
 export type TerminateReason = 'idle' | 'boot-timeout' | 'budget-reclaim' | 'worker-exited' | 'worker-lost';
@@ -82,12 +85,16 @@ interface State {
   reclaimable: InstanceView[]; // idle instances no waiting task can use, oldest idle last
   reclaimableRate: number; // their $/h
   reclaimed: Set<string>;
+  idleLeft: Map<string, number>; // per resource, idle instances no waiting task claimed
+  pendingLeft: Map<string, number>; // per resource, booting instances no waiting task claimed
+  kept: Set<string>; // idle instances the warm pool keeps
 }
 
 export function plan(s: Snapshot, cfg: AppConfig, now: number): Action[] {
   const ix = indexOf(cfg);
   const st: State = {
     cfg, ix, s, now, tally: new Map(), total: 0, rate: 0, actions: [], reclaimable: [], reclaimableRate: 0, reclaimed: new Set(),
+    idleLeft: new Map(), pendingLeft: new Map(), kept: new Set(),
   };
   for (const r of cfg.resources) st.tally.set(r.name, { active: 0, idle: 0, pending: 0 });
   const idle = countInstances(st);
@@ -99,6 +106,8 @@ export function plan(s: Snapshot, cfg: AppConfig, now: number): Action[] {
   }
   st.reclaimable.sort((a, b) => (b.idleSince ?? now) - (a.idleSince ?? now));
   launchForQueues(st);
+  shedOverBudget(st);
+  keepWarm(st, idle);
   stopIdle(st, idle, needed);
   return st.actions;
 }
@@ -157,8 +166,7 @@ function queueOrder(st: State): string[] {
 }
 
 function launchForQueues(st: State): void {
-  const idleLeft = new Map<string, number>();
-  const pendingLeft = new Map<string, number>();
+  const { idleLeft, pendingLeft } = st;
   for (const [name, t] of st.tally) {
     idleLeft.set(name, t.idle);
     pendingLeft.set(name, t.pending);
@@ -312,11 +320,67 @@ function reclaimFor(st: State, r: ResourceConfig): void {
 function stopIdle(st: State, idle: readonly InstanceView[], needed: Set<string>): void {
   const idleMs = st.cfg.timings.idleTimeoutS * 1000;
   for (const inst of idle) {
-    if (st.reclaimed.has(inst.id) || needed.has(inst.resource) || inst.idleSince === undefined) continue;
+    if (st.reclaimed.has(inst.id) || st.kept.has(inst.id) || needed.has(inst.resource) || inst.idleSince === undefined) continue;
     if (st.now - inst.idleSince < idleMs) continue;
     st.actions.push({
       kind: 'terminate', instanceId: inst.id, reason: 'idle',
       detail: `idle for ${Math.round((st.now - inst.idleSince) / 1000)} s (idle timeout ${st.cfg.timings.idleTimeoutS} s)`,
+    });
+  }
+}
+
+/**
+ * The warm pool (warm.ts): after every waiting task had its launch, top up each resource's idle ready
+ * instances to its target, under every limit and without stopping anything for it.
+ */
+function keepWarm(st: State, idle: readonly InstanceView[]): void {
+  if (!st.cfg.resources.some((r) => r.warm && r.warm.mode !== 'off')) return;
+  const refusedQueues = new Set(st.actions.filter((a) => a.kind === 'refuse').map((a) => a.queue));
+  const cooldownMs = st.cfg.timings.capacityCooldownS * 1000;
+  const byIdle = idle.filter((i) => !st.reclaimed.has(i.id)).sort((a, b) => (a.idleSince ?? 0) - (b.idleSince ?? 0));
+  st.kept = planWarm({
+    cfg: st.cfg, now: st.now, arrivals: st.s.arrivals, idle: byIdle,
+    spare: (r) => (st.idleLeft.get(r) ?? 0) + (st.pendingLeft.get(r) ?? 0),
+    refused: (r) => Object.keys(st.cfg.queues).some((q) => refusedQueues.has(q) && st.cfg.queues[q]!.includes(r)),
+    launch: (r, queue, reason) => {
+      const { maxInstances, maxPerHour } = st.cfg.budget;
+      if (st.tally.get(r.name)!.active >= r.maxInstances) return false;
+      if (maxInstances !== undefined && st.total + 1 > maxInstances) return false;
+      if (maxPerHour !== undefined && st.rate + r.pricePerHour > maxPerHour + 1e-9) return false;
+      const offering = st.ix.offerings.get(r.name)!.find((o) => !coolingDown(o, st.s.capacityFailures, st.now, cooldownMs));
+      if (!offering) return false;
+      st.tally.get(r.name)!.active++;
+      st.total++;
+      st.rate += r.pricePerHour;
+      st.actions.push({ kind: 'launch', resource: r.name, offering, queue, reason });
+      return true;
+    },
+  });
+}
+
+/**
+ * A budget lowered below what runs (the config changed): idle instances no waiting task can use, warm
+ * ones included, stop first, oldest idle first, until the app is within its caps again.
+ */
+function shedOverBudget(st: State): void {
+  const { maxInstances, maxPerHour } = st.cfg.budget;
+  const over = () => {
+    if (maxInstances !== undefined && st.total > maxInstances) return `app over its max of ${maxInstances} instances`;
+    if (maxPerHour !== undefined && st.rate > maxPerHour + 1e-9) return `${usd(st.rate)}/h running is over the $/h cap of ${usd(maxPerHour)}`;
+    return undefined;
+  };
+  for (let why = over(); why && st.reclaimable.length > 0; why = over()) {
+    const inst = st.reclaimable.pop()!;
+    const r = st.ix.byName.get(inst.resource)!;
+    st.tally.get(r.name)!.active--;
+    st.tally.get(r.name)!.idle--;
+    st.total--;
+    st.rate -= r.pricePerHour;
+    st.reclaimableRate -= r.pricePerHour;
+    st.reclaimed.add(inst.id);
+    st.actions.push({
+      kind: 'terminate', instanceId: inst.id, reason: 'budget-reclaim',
+      detail: `idle and no waiting task can use it (warm pool first); the budget tightened: ${why}`,
     });
   }
 }
