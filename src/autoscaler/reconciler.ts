@@ -102,7 +102,7 @@ export class Reconciler {
     const records = await store.instances.live(this.cfg.name);
     const workers = await this.workers();
     await this.markReady(records, workers);
-    const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures);
+    const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures, now);
     const actions = plan(snapshot, this.cfg, now);
     await this.notes(actions, snapshot.queues);
     this.seen = { records: new Map(records.map((r) => [r.id, r])), workers };

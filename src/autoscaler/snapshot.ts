@@ -4,6 +4,7 @@ import type { InstanceRecord } from '../store/apps.js';
 import type { Worker } from '../domain/task.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import type { CapacityFailure, InstanceView, Snapshot } from '../domain/autoscaler/policy.js';
+import { FORECAST } from '../domain/autoscaler/warm.js';
 
 /** The worker an instance runs: registered under the instance id, or under the cloud's own id. */
 export function workerOf(rec: InstanceRecord, workers: Map<string, Worker>): Worker | undefined {
@@ -25,6 +26,7 @@ export async function buildSnapshot(
   records: InstanceRecord[],
   workers: Map<string, Worker>,
   capacityFailures: CapacityFailure[],
+  now: number,
 ): Promise<Snapshot> {
   const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
   const instances: InstanceView[] = [];
@@ -44,7 +46,10 @@ export async function buildSnapshot(
       ...(registered ? {} : gone(rec, w)),
     });
   }
-  return { queues, instances, capacityFailures };
+  // The warm pool's forecast reads the arrivals of the queues; a config without warm: auto never pays for the read.
+  if (!cfg.resources.some((r) => r.warm?.mode === 'auto')) return { queues, instances, capacityFailures };
+  const arrivals = await store.tasks.arrivals(Object.keys(cfg.queues), now - FORECAST.windowMs, now, FORECAST.bucketMs);
+  return { queues, instances, capacityFailures, arrivals };
 }
 
 /**

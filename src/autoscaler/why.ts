@@ -32,7 +32,7 @@ export async function whyTask(store: Store, id: string, now = Date.now()): Promi
   const reasons: string[] = [];
   for (const cfg of apps) {
     const records = await store.instances.live(cfg.name);
-    const snapshot = await buildSnapshot(store, cfg, records, workers, await recentCapacityErrors(store, cfg, now));
+    const snapshot = await buildSnapshot(store, cfg, records, workers, await recentCapacityErrors(store, cfg, now), now);
     const mine = plan(snapshot, cfg, now).filter((a) => (a.kind === 'refuse' || a.kind === 'wait' || a.kind === 'launch') && a.queue === task.queue);
     const refuse = mine.find((a) => a.kind === 'refuse');
     const wait = mine.find((a) => a.kind === 'wait');

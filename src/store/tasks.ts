@@ -2,10 +2,11 @@
 // every transition, keeps the worker's record in step and publishes the events after COMMIT. Nothing here
 // publishes an event or reads the time: `now` comes from the service's clock. Every change of a running task
 // checks its lease id, so a stale agent can never complete a task that was handed to another.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { randomFillSync } from 'node:crypto';
 import type { Database, TaskTable } from './schema.js';
 import type { Lease, Task, TaskSpec, TaskStatus, ValidTask } from '../domain/task.js';
+import type { ArrivalHistory } from '../domain/autoscaler/warm.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { endBeforeTake, endTask, finishAndTakeOne, headOf, markWorker, scheduleHead, takeTask } from './holds.js';
 import { EnqueueBatch } from './enqueue-batch.js';
@@ -172,6 +173,29 @@ export class TaskRepo {
       .where('status', '=', 'queued').where('queue', 'in', queues).groupBy('queue').execute();
     for (const r of rows) out[r.queue] = { waiting: Number(r.n), oldestAt: Number(r.oldest) };
     return out;
+  }
+
+  /**
+   * Tasks created per queue in buckets aligned on multiples of bucketMs, from the bucket holding `since` to
+   * the one holding `now`: the warm pool's arrival history (domain/autoscaler/warm.ts). One grouped read.
+   */
+  async arrivals(queues: string[], since: number, now: number, bucketMs: number): Promise<ArrivalHistory> {
+    const first = Math.floor(since / bucketMs);
+    const last = Math.floor(now / bucketMs);
+    const counts: Record<string, number[]> = {};
+    for (const q of queues) counts[q] = new Array<number>(last - first + 1).fill(0);
+    if (queues.length) {
+      const bucket = sql<number>`(created_at / ${sql.lit(Math.round(bucketMs))})`; // a literal: PostgreSQL matches the GROUP BY to the select by text
+      const rows = await this.db.selectFrom('tasks')
+        .select(['queue', bucket.as('b'), (eb) => eb.fn.countAll<number>().as('n')])
+        .where('queue', 'in', queues).where('created_at', '>=', first * bucketMs).where('created_at', '<=', now)
+        .groupBy(['queue', bucket]).execute();
+      for (const r of rows) {
+        const i = Math.floor(Number(r.b)) - first;
+        if (i >= 0 && i < counts[r.queue]!.length) counts[r.queue]![i] = Number(r.n);
+      }
+    }
+    return { bucketMs, last, counts };
   }
 
   // The hot path: one statement each (PostgreSQL) or statements in one group commit (SQLite), no transaction.
