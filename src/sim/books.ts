@@ -11,6 +11,8 @@ export class Books {
   idleMs = 0;
   launches = 0;
   interruptions = 0;
+  workLostMs = 0; // run time an interruption threw away (since the job's last checkpoint)
+  waitedAgainMs = 0; // time interrupted jobs waited to run again
   maxInstances = 0;
   violations = 0;
   jobsDone = 0;
@@ -19,7 +21,7 @@ export class Books {
   private rate = 0;
   peakRate = 0; // $/h at the busiest moment, to tell whether a cap bound
 
-  private readonly limits: Map<string, { maxInstances: number }>;
+  private readonly limits: Map<string, { maxInstances: number; pricePerHour: number }>;
 
   constructor(private readonly cfg: AppConfig) {
     this.limits = new Map(cfg.resources.map((r) => [r.name, r]));
@@ -49,9 +51,18 @@ export class Books {
     this.waits.push(ms / 1000);
   }
 
+  /** The floor is at the on-demand price, whatever market the job ran on: spot shows as a ratio below 1. */
   jobDone(job: SimJob, inst: SimInstance): void {
     this.jobsDone++;
-    this.floor += (inst.price * job.duration) / HOUR;
+    this.floor += (this.limits.get(inst.resource)!.pricePerHour * job.duration) / HOUR;
+  }
+
+  lost(ms: number): void {
+    this.workLostMs += ms;
+  }
+
+  waitedAgain(ms: number): void {
+    this.waitedAgainMs += ms;
   }
 
   idleEnded(ms: number): void {

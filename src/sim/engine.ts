@@ -113,9 +113,10 @@ export class Engine {
       return err;
     }
     this.cloud.forget(id); // the engine keeps its own record; the cloud need not grow with the trace
+    const spot = offering.market === 'spot' ? this.cfg.simulation?.spot[resource] : undefined;
     const inst: SimInstance = {
       id, resource, state: 'booting', offering, launchedAt: this.now, busy: false, registered: false,
-      price: r.pricePerHour, live: true, job: null, readyAt: m.readyAt, serves: this.queuesOf.get(resource)!, idleSeq: 0,
+      price: r.pricePerHour * (spot?.priceFraction ?? 1), live: true, job: null, readyAt: m.readyAt, serves: this.queuesOf.get(resource)!, idleSeq: 0,
     };
     this.live.push(inst);
     this.progressAt = this.now;
@@ -158,10 +159,18 @@ export class Engine {
       inst.busy = false;
       this.free(inst);
     } else {
-      if (inst.job) this.waiting.get(inst.job.queue)!.unshift(inst.job); // back at the head, at once
+      const job = inst.job;
+      if (job) {
+        this.loseWork(inst, job);
+        this.waiting.get(job.queue)!.unshift(job); // back at the head, at once
+      }
       inst.job = null;
       inst.busy = false;
       this.books.interrupted();
+      // The product treats an interrupted (type, zone, spot) like a capacity error: it cools down, and the
+      // next launch falls back (another zone, on-demand) until the cool-down ends.
+      this.failures.push({ offering: inst.offering, at: this.now });
+      this.wakeAt(this.now + this.cfg.timings.capacityCooldownS * 1000, 'capacity-cooldown');
       this.remove(inst);
     }
   }
@@ -199,7 +208,22 @@ export class Engine {
       job.started = start;
       this.books.waited(start - job.submit);
     }
-    this.push({ kind: 'done', inst, job, t: start + job.duration, prio: 0, seq: 0 });
+    if (job.interruptedAt !== undefined) {
+      this.books.waitedAgain(start - job.interruptedAt);
+      job.interruptedAt = undefined;
+    }
+    job.runStart = start;
+    this.push({ kind: 'done', inst, job, t: start + job.duration - (job.saved ?? 0), prio: 0, seq: 0 });
+  }
+
+  /** An interruption: the job keeps the work up to its last checkpoint and loses the rest. */
+  private loseWork(inst: SimInstance, job: SimJob): void {
+    const ran = Math.max(0, this.now - (job.runStart ?? this.now));
+    const every = (inst.offering.market === 'spot' ? this.cfg.simulation?.spot[inst.resource]?.checkpointIntervalS ?? 0 : 0) * 1000;
+    const kept = every > 0 ? Math.floor(ran / every) * every : 0;
+    job.saved = (job.saved ?? 0) + kept;
+    job.interruptedAt = this.now;
+    this.books.lost(ran - kept);
   }
 
   /** An idle agent that polls picks a new task at its next poll; one woken at once, now. */

@@ -17,6 +17,7 @@ export class FlotillaDriver implements Driver {
   private readonly planNow = (): readonly Action[] => plan(snapshotOf(this.e, this.cooldownMs, this.auto), this.cfg, this.e.now);
   /** Some resource sizes its warm pool from the forecast: the snapshot carries arrivals, and a tick shrinks the pool. */
   private readonly auto: boolean;
+  private tickAt: number | undefined;
   private readonly actuator: SyncActuator = {
     launch: (a: LaunchAction): LaunchOutcome => {
       const e = this.e;
@@ -43,13 +44,18 @@ export class FlotillaDriver implements Driver {
 
   start(e: Engine): void {
     this.e = e;
-    if (this.auto) e.wakeAt(TICK_MS, 'tick');
   }
 
-  // afterEvents runs the act loop at every instant, wake-ups included. The reconciler's slow tick (10 s)
-  // is what lets a forecast that decays in quiet hours shrink the pool; the replay ticks coarser, per minute.
+  // afterEvents runs the act loop at every instant, wake-ups included. The reconciler's slow tick (10 s) is
+  // what lets a forecast that decays in quiet hours shrink the pool; the replay ticks per minute, and only
+  // while the pool keeps an instance past its idle timeout (nothing else can change between events).
   onWake(e: Engine, tag: string): void {
-    if (tag === 'tick' && e.jobsLeft()) e.wakeAt(e.now + TICK_MS, 'tick');
+    if (tag === 'tick') this.tickAt = undefined;
+    if (!this.auto || this.tickAt !== undefined || !e.jobsLeft()) return;
+    if (e.live.some((i) => !i.busy && i.idleSince !== undefined && e.now - i.idleSince >= this.idleMs)) {
+      this.tickAt = e.now + TICK_MS;
+      e.wakeAt(this.tickAt, 'tick');
+    }
   }
 
   onIdle(e: Engine, inst: SimInstance): void {

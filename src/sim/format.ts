@@ -19,6 +19,9 @@ export function resultRows(r: SimResult): { figure: string; value: string }[] {
     ['launches', String(r.launches)],
     ['max instances at once', String(r.max_instances)],
     ['budget violations', String(r.budget_violations)],
+    ['spot interruptions', String(r.interruptions)],
+    ['work lost (since checkpoints)', `${r.work_lost_hours.toFixed(2)} h`],
+    ['extra wait after interruptions', `${r.extra_wait_hours.toFixed(2)} h`],
     ['replay time', `${r.replay_ms} ms`],
   ].map(([figure, value]) => ({ figure: figure!, value: value! }));
 }

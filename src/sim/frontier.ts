@@ -1,33 +1,69 @@
-// The wait/cost frontier of warm capacity: the same trace replayed with the warm pool off, fixed at 1 and
-// 2 on every resource, and auto at two budget shares. `flotilla simulate --frontier` and bench:sim print it.
+// The wait/cost frontier of warm capacity, and what spot saves: the same trace replayed with the warm
+// pool off, fixed at 1 and 2 (every resource, and 1 on the cheapest alone), auto at two budget shares;
+// then on-demand against spot with fallback at two interruption rates. `flotilla simulate --frontier`
+// prints both for one trace, `npm run bench:sim` for every dev trace.
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import type { WarmConfig } from '../domain/autoscaler/warm-config.js';
+import { SimulationSchema } from '../domain/autoscaler/simulation-config.js';
+import { SpotModelSchema } from '../domain/autoscaler/spot-model.js';
 import { runSimulation, type SimResult } from './run.js';
 import type { TraceJob } from './trace.js';
-
-export interface FrontierSetting {
-  label: string;
-  warm: WarmConfig | undefined;
-}
-
-export const FRONTIER: readonly FrontierSetting[] = [
-  { label: 'off', warm: undefined },
-  { label: 'fixed 1', warm: { mode: 'fixed', size: 1, budgetShare: 0.05 } },
-  { label: 'fixed 2', warm: { mode: 'fixed', size: 2, budgetShare: 0.05 } },
-  { label: 'auto 2 %', warm: { mode: 'auto', budgetShare: 0.02 } },
-  { label: 'auto 5 %', warm: { mode: 'auto', budgetShare: 0.05 } },
-];
 
 export interface FrontierRow {
   setting: string;
   result: SimResult;
 }
 
-/** The config with one warm setting on every resource (the others' settings replaced). */
-export function withWarm(cfg: AppConfig, warm: WarmConfig | undefined): AppConfig {
-  return { ...cfg, resources: cfg.resources.map((r) => ({ ...r, warm })) };
+const SHARES = [0.02, 0.05];
+
+/**
+ * The warm settings, each applied to every resource unless it names one. Auto's share is of the app's
+ * $/h cap; with no cap, of `shareOf` USD/h when given (set as the pool's maxPerHour), else unbounded.
+ */
+function warmSettings(cfg: AppConfig, shareOf: number | undefined): { label: string; warm?: WarmConfig; only?: string }[] {
+  const cheapest = [...cfg.resources].sort((a, b) => a.pricePerHour - b.pricePerHour)[0]!.name;
+  const cap = cfg.budget.maxPerHour;
+  const auto = SHARES.map((share) => {
+    const base = cap ?? shareOf;
+    const label = base === undefined ? `auto (no cap to share)` : `auto ${share * 100} % of $${base}/h`;
+    const warm: WarmConfig = { mode: 'auto', budgetShare: share, ...(cap === undefined && shareOf !== undefined ? { maxPerHour: share * shareOf } : {}) };
+    return { label, warm };
+  });
+  return [
+    { label: 'off' },
+    { label: 'fixed 1', warm: { mode: 'fixed', size: 1, budgetShare: 0 } },
+    { label: 'fixed 2', warm: { mode: 'fixed', size: 2, budgetShare: 0 } },
+    { label: `fixed 1 on ${cheapest}`, warm: { mode: 'fixed', size: 1, budgetShare: 0 }, only: cheapest },
+    ...(cap === undefined && shareOf === undefined ? auto.slice(0, 1) : auto),
+  ];
 }
 
-export function frontier(jobs: readonly TraceJob[], cfg: AppConfig, seed = 1, settings = FRONTIER): FrontierRow[] {
-  return settings.map((s) => ({ setting: s.label, result: runSimulation({ jobs, config: withWarm(cfg, s.warm), seed }) }));
+export function warmFrontier(jobs: readonly TraceJob[], cfg: AppConfig, seed = 1, shareOf?: number): FrontierRow[] {
+  return warmSettings(cfg, shareOf).map((s) => {
+    const config = { ...cfg, resources: cfg.resources.map((r) => ({ ...r, warm: !s.only || s.only === r.name ? s.warm : undefined })) };
+    return { setting: s.label, result: runSimulation({ jobs, config, seed }) };
+  });
+}
+
+/** Two interruption rates: the Advisor's worst band, and a stress rate a hundred times higher than its best. */
+export const SPOT_RATES: readonly { label: string; model: Record<string, unknown> }[] = [
+  { label: 'spot, band >20%', model: { interruptionFrequency: '>20%' } },
+  { label: 'spot, 0.05 / instance-hour', model: { interruptionsPerHour: 0.05 } },
+];
+
+/** On-demand, then every resource on spot with the on-demand fallback, priced and interrupted as given. */
+export function spotComparison(jobs: readonly TraceJob[], cfg: AppConfig, seed = 1, priceFraction = 0.35, checkpointIntervalS = 1800): FrontierRow[] {
+  const onDemand = { ...cfg, resources: cfg.resources.map((r) => ({ ...r, spot: false })) };
+  const rows: FrontierRow[] = [{ setting: 'on-demand', result: runSimulation({ jobs, config: onDemand, seed }) }];
+  for (const s of SPOT_RATES) {
+    const model = SpotModelSchema.parse({ priceFraction, checkpointIntervalS, ...s.model });
+    const sim = cfg.simulation ?? SimulationSchema.parse({});
+    const config: AppConfig = {
+      ...cfg,
+      resources: cfg.resources.map((r) => ({ ...r, spot: true, onDemandFallback: true })),
+      simulation: { ...sim, spot: Object.fromEntries(cfg.resources.map((r) => [r.name, model])) },
+    };
+    rows.push({ setting: s.label, result: runSimulation({ jobs, config, seed }) });
+  }
+  return rows;
 }

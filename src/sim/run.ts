@@ -2,6 +2,7 @@
 import { performance } from 'node:perf_hooks';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { SimulationSchema, type SimulationConfig } from '../domain/autoscaler/simulation-config.js';
+import { spotRatePerHour } from '../domain/autoscaler/spot-model.js';
 import { SimCloud } from '../autoscaler/providers/simulated/cloud.js';
 import { percentile } from './books.js';
 import { ClearMlDriver } from './clearml.js';
@@ -32,6 +33,10 @@ export interface SimResult {
   launches: number;
   max_instances: number;
   budget_violations: number;
+  /** Spot instances reclaimed; run time lost since their jobs' last checkpoints; time those jobs waited to run again. */
+  interruptions: number;
+  work_lost_hours: number;
+  extra_wait_hours: number;
   replay_ms: number;
 }
 
@@ -49,7 +54,7 @@ export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHo
   const policy = opts.policy ?? 'flotilla';
   const sim = simulationOf(opts.config);
   const { jobs, skipped } = routeJobs(opts.jobs, opts.config, sim);
-  const cloud = new SimCloud(opts.seed ?? 1, sim.bootTime, sim.faults);
+  const cloud = new SimCloud(opts.seed ?? 1, sim.bootTime, sim.faults, spotRates(opts.config, sim));
   const driver: Driver = policy === 'clearml' ? new ClearMlDriver(opts.config) : new FlotillaDriver(opts.config);
   const engine = new Engine(opts.config, cloud, jobs, driver, opts.onProgress);
   engine.run();
@@ -72,9 +77,22 @@ export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHo
     launches: b.launches,
     max_instances: b.maxInstances,
     budget_violations: b.violations,
+    interruptions: b.interruptions,
+    work_lost_hours: round(b.workLostMs / 3_600_000, 2),
+    extra_wait_hours: round(b.waitedAgainMs / 3_600_000, 2),
     replay_ms: Math.round(performance.now() - t0),
   };
   return { result, peakUsdPerHour: b.peakRate };
+}
+
+function spotRates(cfg: AppConfig, sim: SimulationConfig): Map<string, number> {
+  const names = new Set(cfg.resources.map((r) => r.name));
+  const rates = new Map<string, number>();
+  for (const [name, m] of Object.entries(sim.spot)) {
+    if (!names.has(name)) throw new Error(`simulation.spot: resource "${name}" is not under resources; name one of ${[...names].join(', ')}`);
+    rates.set(name, spotRatePerHour(m));
+  }
+  return rates;
 }
 
 function routeJobs(trace: readonly TraceJob[], cfg: AppConfig, sim: SimulationConfig): { jobs: SimJob[]; skipped: number } {

@@ -8,6 +8,9 @@ export interface SimJob {
   submit: number; // ms
   duration: number; // ms
   started?: number; // ms of its first start
+  runStart?: number; // ms its current run began
+  saved?: number; // ms of its work kept by checkpoints before an interruption
+  interruptedAt?: number; // ms it was last handed back by an interruption, until it runs again
 }
 
 export interface SimInstance extends InstanceView {

@@ -1,6 +1,7 @@
 // Optional `simulation:` section of an app config: read only by `flotilla simulate` and the
 // `simulated` provider. The other providers ignore it.
 import { z } from 'zod';
+import { SpotModelSchema } from './spot-model.js';
 
 export const BootTimeSchema = z
   .strictObject({
@@ -43,6 +44,10 @@ export const SimulationSchema = z.strictObject({
   bootTime: BootTimeSchema.default({ distribution: 'fixed', seconds: 120, sigma: 0.25 }),
   route: z.array(RouteRuleSchema).default([]).describe('Routing of trace jobs to queues; jobs matching no rule are skipped'),
   faults: FaultsSchema.default({ capacityErrorRate: 0, spotInterruptionsPerHour: 0, noCapacity: [] }),
+  spot: z
+    .record(z.string().min(1), SpotModelSchema)
+    .default({})
+    .describe('resource name -> its spot market (price, interruptions, checkpoints); a spot resource not named here costs its on-demand price and is interrupted at faults.spotInterruptionsPerHour'),
 });
 
 export type BootTime = z.infer<typeof BootTimeSchema>;

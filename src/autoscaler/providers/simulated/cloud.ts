@@ -30,6 +30,8 @@ export class SimCloud {
     seed: number,
     private readonly boot: BootTime = DEFAULT_BOOT,
     private readonly faults: Faults = NO_FAULTS,
+    /** Interruptions per spot instance-hour by resource, where it differs from faults.spotInterruptionsPerHour. */
+    private readonly spotRates: ReadonlyMap<string, number> = new Map(),
   ) {
     this.rng = new Rng(seed);
   }
@@ -51,7 +53,7 @@ export class SimCloud {
       launchedAt: now,
       readyAt: now + this.bootMs(),
     };
-    const rate = this.faults.spotInterruptionsPerHour;
+    const rate = this.spotRates.get(req.resource) ?? this.faults.spotInterruptionsPerHour;
     if (o.market === 'spot' && rate > 0) m.interruptAt = now + this.rng.exponential(rate) * 3_600_000;
     this.byToken.set(req.clientToken, m);
     return m;
