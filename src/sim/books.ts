@@ -11,6 +11,7 @@ export class Books {
   idleMs = 0;
   launches = 0;
   interruptions = 0;
+  fallbacks = 0; // on-demand launches of a resource set to spot
   workLostMs = 0; // run time an interruption threw away (since the job's last checkpoint)
   waitedAgainMs = 0; // time interrupted jobs waited to run again
   maxInstances = 0;
@@ -21,7 +22,7 @@ export class Books {
   private rate = 0;
   peakRate = 0; // $/h at the busiest moment, to tell whether a cap bound
 
-  private readonly limits: Map<string, { maxInstances: number; pricePerHour: number }>;
+  private readonly limits: Map<string, { maxInstances: number; pricePerHour: number; spot: boolean }>;
 
   constructor(private readonly cfg: AppConfig) {
     this.limits = new Map(cfg.resources.map((r) => [r.name, r]));
@@ -29,6 +30,7 @@ export class Books {
 
   launched(inst: SimInstance, live: readonly SimInstance[]): void {
     this.launches++;
+    if (inst.offering.market === 'on-demand' && this.limits.get(inst.resource)!.spot) this.fallbacks++;
     this.maxInstances = Math.max(this.maxInstances, live.length);
     const n = (this.active.get(inst.resource) ?? 0) + 1;
     this.active.set(inst.resource, n);

@@ -20,6 +20,7 @@ export function resultRows(r: SimResult): { figure: string; value: string }[] {
     ['max instances at once', String(r.max_instances)],
     ['budget violations', String(r.budget_violations)],
     ['spot interruptions', String(r.interruptions)],
+    ['on-demand fallbacks (spot resources)', String(r.on_demand_fallbacks)],
     ['work lost (since checkpoints)', `${r.work_lost_hours.toFixed(2)} h`],
     ['extra wait after interruptions', `${r.extra_wait_hours.toFixed(2)} h`],
     ['replay time', `${r.replay_ms} ms`],

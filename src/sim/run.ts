@@ -35,6 +35,8 @@ export interface SimResult {
   budget_violations: number;
   /** Spot instances reclaimed; run time lost since their jobs' last checkpoints; time those jobs waited to run again. */
   interruptions: number;
+  /** On-demand launches of resources set to spot: the fallback after a capacity error or an interruption. */
+  on_demand_fallbacks: number;
   work_lost_hours: number;
   extra_wait_hours: number;
   replay_ms: number;
@@ -78,6 +80,7 @@ export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHo
     max_instances: b.maxInstances,
     budget_violations: b.violations,
     interruptions: b.interruptions,
+    on_demand_fallbacks: b.fallbacks,
     work_lost_hours: round(b.workLostMs / 3_600_000, 2),
     extra_wait_hours: round(b.waitedAgainMs / 3_600_000, 2),
     replay_ms: Math.round(performance.now() - t0),

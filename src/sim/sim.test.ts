@@ -28,7 +28,7 @@ function run(rows: [number, number, number?][], policy: PolicyName = 'flotilla',
 }
 
 const figures = (o: Partial<SimResult>) => ({
-  policy: 'flotilla', skipped_jobs: 0, budget_violations: 0, ...o,
+  policy: 'flotilla', skipped_jobs: 0, budget_violations: 0, interruptions: 0, on_demand_fallbacks: 0, work_lost_hours: 0, extra_wait_hours: 0, ...o,
 });
 
 test('one job: launched at once, boots 100 s, runs 1000 s, stopped 50 s after', () => {
