@@ -7,6 +7,7 @@ import { table } from '../src/cli/output.js';
 import { loadAppConfig, loadTrace } from '../src/sim/load.js';
 import { replay, type PolicyName, type SimResult } from '../src/sim/run.js';
 import type { AppConfig } from '../src/domain/autoscaler/config.js';
+import { FRONTIER_COLUMNS, spotComparison, warmFrontier, type FrontierRow } from '../src/sim/frontier.js';
 
 const TRACES = ['cluster01', 'cluster02', 'cluster03', 'cluster04', 'cluster05'];
 
@@ -62,6 +63,30 @@ function main(): void {
     { header: 'replay ms', value: (x) => x.r.replay_ms },
   ]) + '\n\n');
   for (const line of targets(rows, boot)) process.stdout.write(line + '\n');
+  if (process.env.FLOTILLA_BENCH_FRONTIER !== '0') frontiers(dir, uncapped, cap);
+}
+
+/**
+ * Issue 17: the warm pool's wait/cost frontier and what spot saves, per trace, without the $/h cap (so the
+ * boot is the whole wait); auto's budget shares are of the example's $1000/h.
+ */
+function frontiers(dir: string, uncapped: AppConfig, cap: number): void {
+  const warm: (FrontierRow & { trace: string })[] = [];
+  const spot: (FrontierRow & { trace: string })[] = [];
+  for (const name of TRACES) {
+    const jobs = loadTrace(join(dir, `${name}.csv`));
+    for (const row of warmFrontier(jobs, uncapped, 1, cap)) warm.push({ trace: name, ...row });
+    for (const row of spotComparison(jobs, uncapped, 1)) spot.push({ trace: name, ...row });
+  }
+  const cols = [{ header: 'trace', value: (x: FrontierRow & { trace: string }) => x.trace }, ...FRONTIER_COLUMNS];
+  process.stdout.write('\nwarm capacity, no $/h cap (auto shares of $' + cap + '/h):\n' + table(warm, cols.slice(0, 10)) + '\n');
+  process.stdout.write('\nspot with on-demand fallback (price 0.35 x on-demand, checkpoint every 30 min), no $/h cap:\n' + table(spot, cols) + '\n\n');
+  for (const t of ['cluster02', 'cluster04']) {
+    const ok = warm.filter((x) => x.trace === t && x.result.wait_s.p50 <= 60 && x.result.cost_ratio <= 1.05);
+    const best = ok.sort((a, b) => a.result.cost_ratio - b.result.cost_ratio)[0];
+    process.stdout.write(`${best ? 'PASS' : 'FAIL'}  ${t}: a warm setting with wait p50 <= 60 s at cost <= 1.05 x floor` +
+      `${best ? ` (${best.setting}: p50 ${best.result.wait_s.p50} s, ratio ${best.result.cost_ratio.toFixed(4)})` : ''}\n`);
+  }
 }
 
 function targets(rows: Row[], boot: number): string[] {

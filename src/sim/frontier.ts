@@ -51,19 +51,42 @@ export const SPOT_RATES: readonly { label: string; model: Record<string, unknown
   { label: 'spot, 0.05 / instance-hour', model: { interruptionsPerHour: 0.05 } },
 ];
 
-/** On-demand, then every resource on spot with the on-demand fallback, priced and interrupted as given. */
+/**
+ * On-demand, then every resource on spot with the on-demand fallback at each interruption rate. A resource's
+ * own simulation.spot model gives its price fraction and checkpoint interval; otherwise the defaults here.
+ */
 export function spotComparison(jobs: readonly TraceJob[], cfg: AppConfig, seed = 1, priceFraction = 0.35, checkpointIntervalS = 1800): FrontierRow[] {
   const onDemand = { ...cfg, resources: cfg.resources.map((r) => ({ ...r, spot: false })) };
   const rows: FrontierRow[] = [{ setting: 'on-demand', result: runSimulation({ jobs, config: onDemand, seed }) }];
+  const sim = cfg.simulation ?? SimulationSchema.parse({});
   for (const s of SPOT_RATES) {
-    const model = SpotModelSchema.parse({ priceFraction, checkpointIntervalS, ...s.model });
-    const sim = cfg.simulation ?? SimulationSchema.parse({});
+    const spot = Object.fromEntries(cfg.resources.map((r) => {
+      const own = sim.spot[r.name] ?? SpotModelSchema.parse({ priceFraction, checkpointIntervalS });
+      return [r.name, SpotModelSchema.parse({ priceFraction: own.priceFraction, checkpointIntervalS: own.checkpointIntervalS, ...s.model })];
+    }));
     const config: AppConfig = {
       ...cfg,
       resources: cfg.resources.map((r) => ({ ...r, spot: true, onDemandFallback: true })),
-      simulation: { ...sim, spot: Object.fromEntries(cfg.resources.map((r) => [r.name, model])) },
+      simulation: { ...sim, spot },
     };
     rows.push({ setting: s.label, result: runSimulation({ jobs, config, seed }) });
   }
   return rows;
 }
+
+/** The columns both printers show. */
+export const FRONTIER_COLUMNS: { header: string; value: (r: FrontierRow) => string | number }[] = [
+  { header: 'setting', value: (x) => x.setting },
+  { header: 'cost $', value: (x) => x.result.cost_usd.toFixed(0) },
+  { header: 'floor $', value: (x) => x.result.cost_floor_usd.toFixed(0) },
+  { header: 'ratio', value: (x) => x.result.cost_ratio.toFixed(4) },
+  { header: 'p50 s', value: (x) => x.result.wait_s.p50 },
+  { header: 'p95 s', value: (x) => x.result.wait_s.p95 },
+  { header: 'p99 s', value: (x) => x.result.wait_s.p99 },
+  { header: 'idle h', value: (x) => x.result.idle_instance_hours.toFixed(0) },
+  { header: 'launches', value: (x) => x.result.launches },
+  { header: 'interruptions', value: (x) => x.result.interruptions },
+  { header: 'fallbacks', value: (x) => x.result.on_demand_fallbacks },
+  { header: 'lost h', value: (x) => x.result.work_lost_hours.toFixed(1) },
+  { header: 'extra wait h', value: (x) => x.result.extra_wait_hours.toFixed(1) },
+];

@@ -3,6 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { integer } from '../args.js';
 import { printJson, printTable } from '../output.js';
 import type { PolicyName } from '../../sim/run.js';
+import type { TraceJob } from '../../sim/trace.js';
+import type { AppConfig } from '../../domain/autoscaler/config.js';
 
 interface SimulateFlags {
   trace: string;
@@ -10,6 +12,7 @@ interface SimulateFlags {
   policy: PolicyName;
   seed: number;
   columns?: string;
+  frontier?: boolean;
   json?: boolean;
 }
 
@@ -27,6 +30,7 @@ export function registerSimulate(program: Command): void {
     .option('--policy <name>', 'flotilla (ours) or clearml (its AWS autoscaler, as it behaves)', policyName, 'flotilla')
     .option('--seed <n>', 'seed of the boot-time and fault draws: same seed, same figures', integer(0, 2 ** 32 - 1), 1)
     .option('--columns <map>', 'column names of another CSV, e.g. id=job,submit=ts,duration=secs,gpus=n_gpu (or queue=COLUMN)')
+    .option('--frontier', 'replay the trace with the warm pool off, fixed 1 and 2, auto at 2 % and 5 % of the $/h cap, then on-demand against spot with fallback at two interruption rates (docs/simulator.md)')
     .option('--json', 'print the result as one JSON object')
     .action(async (flags: SimulateFlags) => {
       // Loaded here, not at start-up: every other command (the agent too) would pay for the simulator.
@@ -34,6 +38,7 @@ export function registerSimulate(program: Command): void {
         import('../../sim/format.js'), import('../../sim/load.js'), import('../../sim/run.js'), import('../../sim/trace.js')]);
       const config = loadAppConfig(flags.config);
       const jobs = loadTrace(flags.trace, parseColumnMap(flags.columns));
+      if (flags.frontier) return frontier(jobs, config, flags);
       const bar = process.stderr.isTTY ? progressBar() : undefined;
       const result = runSimulation({ jobs, config, policy: flags.policy, seed: flags.seed, onProgress: bar?.update });
       bar?.done();
@@ -43,6 +48,16 @@ export function registerSimulate(program: Command): void {
         { header: 'VALUE', value: (r) => r.value },
       ]);
     });
+}
+
+async function frontier(jobs: TraceJob[], config: AppConfig, flags: SimulateFlags): Promise<void> {
+  const { warmFrontier, spotComparison, FRONTIER_COLUMNS } = await import('../../sim/frontier.js');
+  const warm = warmFrontier(jobs, config, flags.seed);
+  const spot = spotComparison(jobs, config, flags.seed);
+  if (flags.json) return printJson({ warm, spot });
+  printTable(warm, FRONTIER_COLUMNS.slice(0, 9));
+  process.stdout.write('\n');
+  printTable(spot, FRONTIER_COLUMNS);
 }
 
 /** A one-line bar on stderr, redrawn in place; only used when stderr is a terminal. */
