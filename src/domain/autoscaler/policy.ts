@@ -300,21 +300,21 @@ function reclaimFor(st: State, r: ResourceConfig): void {
     if (maxPerHour !== undefined && st.rate + r.pricePerHour > maxPerHour + 1e-9) return `$/h cap of ${usd(maxPerHour)} reached`;
     return undefined;
   };
-  let why = over();
-  while (why && st.reclaimable.length > 0) {
-    const inst = st.reclaimable.pop()!;
-    const ir = st.ix.byName.get(inst.resource)!;
-    st.tally.get(ir.name)!.active--;
-    st.total--;
-    st.rate -= ir.pricePerHour;
-    st.reclaimableRate -= ir.pricePerHour;
-    st.reclaimed.add(inst.id);
-    st.actions.push({
-      kind: 'terminate', instanceId: inst.id, reason: 'budget-reclaim',
-      detail: `idle and no waiting task can use it; its budget goes to a waiting task (${why})`,
-    });
-    why = over();
-  }
+  for (let why = over(); why && st.reclaimable.length > 0; why = over())
+    reclaim(st, `idle and no waiting task can use it; its budget goes to a waiting task (${why})`);
+}
+
+/** Stops the idle instance nobody needs that has been idle longest; its share of every limit is free again. */
+function reclaim(st: State, detail: string): void {
+  const inst = st.reclaimable.pop()!;
+  const r = st.ix.byName.get(inst.resource)!;
+  st.tally.get(r.name)!.active--;
+  st.idleLeft.set(r.name, (st.idleLeft.get(r.name) ?? 1) - 1);
+  st.total--;
+  st.rate -= r.pricePerHour;
+  st.reclaimableRate -= r.pricePerHour;
+  st.reclaimed.add(inst.id);
+  st.actions.push({ kind: 'terminate', instanceId: inst.id, reason: 'budget-reclaim', detail });
 }
 
 function stopIdle(st: State, idle: readonly InstanceView[], needed: Set<string>): void {
@@ -369,18 +369,6 @@ function shedOverBudget(st: State): void {
     if (maxPerHour !== undefined && st.rate > maxPerHour + 1e-9) return `${usd(st.rate)}/h running is over the $/h cap of ${usd(maxPerHour)}`;
     return undefined;
   };
-  for (let why = over(); why && st.reclaimable.length > 0; why = over()) {
-    const inst = st.reclaimable.pop()!;
-    const r = st.ix.byName.get(inst.resource)!;
-    st.tally.get(r.name)!.active--;
-    st.tally.get(r.name)!.idle--;
-    st.total--;
-    st.rate -= r.pricePerHour;
-    st.reclaimableRate -= r.pricePerHour;
-    st.reclaimed.add(inst.id);
-    st.actions.push({
-      kind: 'terminate', instanceId: inst.id, reason: 'budget-reclaim',
-      detail: `idle and no waiting task can use it (warm pool first); the budget tightened: ${why}`,
-    });
-  }
+  for (let why = over(); why && st.reclaimable.length > 0; why = over())
+    reclaim(st, `idle (warm pool included) and no waiting task can use it; the budget tightened: ${why}`);
 }
