@@ -43,3 +43,15 @@ test('auto: the forecast from the replay\'s own arrivals keeps a pool while jobs
   assert.ok(auto.cost_usd > off.cost_usd);
   assert.deepEqual(runSimulation({ jobs, config: cfg({ mode: 'auto' }) }).wait_s, auto.wait_s, 'deterministic');
 });
+
+test('the frontier: one row per warm setting, then on-demand against spot with fallback at two rates', async () => {
+  const { warmFrontier, spotComparison } = await import('./frontier.js');
+  const jobs = trace(Array.from({ length: 24 }, (_, i) => [i * 300, 600] as [number, number]));
+  const capped = { ...cfg(), budget: { maxPerHour: 100 } };
+  const warm = warmFrontier(jobs, capped);
+  assert.deepEqual(warm.map((r) => r.setting), ['off', 'fixed 1', 'fixed 2', 'fixed 1 on g', 'auto 2 % of $100/h', 'auto 5 % of $100/h']);
+  assert.ok(warm[1]!.result.wait_s.p50 < warm[0]!.result.wait_s.p50);
+  const spot = spotComparison(jobs, cfg());
+  assert.deepEqual(spot.map((r) => r.setting), ['on-demand', 'spot, band >20%', 'spot, 0.05 / instance-hour']);
+  assert.ok(spot[1]!.result.cost_ratio < 0.5 * spot[0]!.result.cost_ratio);
+});
