@@ -42,7 +42,7 @@ export function CostReplay({ config, app }: { config: unknown; app?: string }) {
         <label><input type="radio" name="trace" checked={source === 'app'} disabled={!app} onChange={() => setSource('app')} /> This app&apos;s last 7 days{app ? '' : ' (after it is applied)'}</label>
       </fieldset>
       {source === 'csv' && (
-        <Field label="Trace file (CSV)" help="One task a line: submit time, duration, GPUs… as `flotilla simulate` reads it">
+        <Field label="Trace file (CSV)" help="Columns job_id, submission_time (s), duration (s), num_gpu, and optionally queue: what `flotilla simulate` reads">
           {(id, d) => <input id={id} aria-describedby={d} type="file" accept=".csv,text/csv"
             onChange={async (e) => { const f = e.target.files?.[0]; setCsv(f ? { name: f.name, text: await f.text() } : undefined); }} />}
         </Field>
