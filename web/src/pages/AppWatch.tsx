@@ -79,8 +79,8 @@ export default function AppWatch() {
 
 function History({ name }: { name: string }) {
   const [window, setWindow] = useState<'1h' | '1d'>('1h');
-  const h = useQuery({ queryKey: ['history', name, window], queryFn: () => get<{ points: HistoryPoint[] } | HistoryPoint[]>(`/autoscalers/${enc(name)}/history?window=${window}`) });
-  const points = h.data ? (Array.isArray(h.data) ? h.data : h.data.points) : [];
+  const h = useQuery({ queryKey: ['history', name, window], queryFn: () => get<{ samples: HistoryPoint[] } | HistoryPoint[]>(`/autoscalers/${enc(name)}/history?window=${window}`) });
+  const points = h.data ? (Array.isArray(h.data) ? h.data : h.data.samples) : [];
   const { x, series } = useMemo(() => {
     const states = [...new Set(points.flatMap((p) => Object.keys(p.byState)))];
     const x = points.map((p) => p.at / 1000);
@@ -100,7 +100,7 @@ function History({ name }: { name: string }) {
       </div>
       <ErrorLine error={h.error} />
       {points.length > 1 ? <Chart title={`Instances by state, waiting tasks and $/h, last ${window === '1h' ? 'hour' : 'day'}`} x={x} series={series} />
-        : h.isSuccess && <p className="muted">Not enough history yet: the control plane records a point every little while.</p>}
+        : h.isSuccess && <p className="muted">Not enough history yet: the control plane records a sample every 30 s.</p>}
     </section>
   );
 }

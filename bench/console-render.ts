@@ -1,0 +1,74 @@
+// How fast the console's overview renders with a full store: 100 queues, 10,000 tasks and 1,000 instances
+// (10 apps on the simulated provider, launched by the real autoscaler), in Debian's Chromium. Also prints the
+// first-load JavaScript (gzipped) of web/dist. Run: npm run bench:console (target: ≤ 1 s, ≤ 300 KB).
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { startTestControlPlane } from '../test/support/control-plane.js';
+import { waitFor } from '../test/support/wait.js';
+import { launchBrowser, signIn } from '../test/console/browser.js';
+
+const QUEUES = 100;
+const TASKS = 10_000;
+const APPS = 10;
+const PER_APP = 100;
+const RUNS = 5;
+
+function firstLoadKb(): number {
+  const dist = resolve(import.meta.dirname, '..', 'web', 'dist');
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const files = [...html.matchAll(/(?:src|href)="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  return files.reduce((s, f) => s + gzipSync(readFileSync(join(dist, f))).length, 0) / 1024;
+}
+
+const t = await startTestControlPlane('sqlite', { logLevel: 'silent' });
+const b = await launchBrowser();
+try {
+  const queues = Array.from({ length: QUEUES }, (_, i) => `q${String(i).padStart(3, '0')}`);
+  for (const q of queues) await t.admin.createQueue(q);
+  for (let a = 0; a < APPS; a++) {
+    const mine = queues.slice(a * (QUEUES / APPS), (a + 1) * (QUEUES / APPS));
+    await t.admin.request('PUT', `/api/v1/autoscalers/sim-${a}`, {
+      name: `sim-${a}`, provider: { kind: 'simulated' },
+      resources: [{ name: 'gpu', instanceType: 'g5.xlarge', pricePerHour: 1, maxInstances: PER_APP }],
+      queues: Object.fromEntries(mine.map((q) => [q, ['gpu']])),
+      budget: { maxInstances: PER_APP, maxPerHour: 1000 },
+      timings: { idleTimeoutS: 3600, bootTimeoutS: 3600, capacityCooldownS: 60 },
+      simulation: { bootTime: { distribution: 'fixed', seconds: 3600 } },
+    });
+  }
+  const started = Date.now();
+  for (let i = 0; i < TASKS; i += 1000)
+    await t.admin.createTasks(Array.from({ length: 1000 }, (_, j) => ({ queue: queues[(i + j) % QUEUES], command: 'true' })));
+  process.stdout.write(`seeded ${QUEUES} queues and ${TASKS} tasks in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  const live = async () => {
+    let n = 0;
+    for (let a = 0; a < APPS; a++) n += (await t.cp.store.instances.live(`sim-${a}`)).length;
+    return n;
+  };
+  await waitFor(`${APPS * PER_APP} instances`, async () => (await live()) >= APPS * PER_APP, 300_000, 500);
+  process.stdout.write(`the autoscaler launched ${await live()} instances\n`);
+
+  const ctx = await b.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  await signIn(page, t.cp.url, t.cp.adminToken!);
+  const api = Date.now();
+  const body = await (await page.request.get(`${t.cp.url}/api/v1/overview`)).text();
+  process.stdout.write(`GET /api/v1/overview: ${Date.now() - api} ms, ${(body.length / 1024).toFixed(0)} KB\n`);
+  const times: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const t0 = Date.now();
+    await page.goto(t.cp.url);
+    await waitFor('the overview to render every queue and app', async () =>
+      (await page.locator('section[aria-labelledby="ov-queues"] tbody tr').count()) === QUEUES
+      && (await page.locator('section[aria-labelledby="ov-apps"] tbody tr').count()) === APPS, 30_000, 5);
+    times.push(Date.now() - t0);
+  }
+  times.sort((x, y) => x - y);
+  process.stdout.write(`overview render (navigation → ${QUEUES} queues and ${APPS} apps shown), ${RUNS} runs: ` +
+    `median ${times[RUNS >> 1]} ms, worst ${times[RUNS - 1]} ms (target ≤ 1000 ms)\n`);
+  process.stdout.write(`first-load JavaScript: ${firstLoadKb().toFixed(1)} KB gzipped (target ≤ 300 KB)\n`);
+} finally {
+  await b.close();
+  await t.stop();
+}
