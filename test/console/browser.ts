@@ -1,9 +1,7 @@
 // A real browser for the console tests and the render benchmark: Debian's Chromium driven by playwright-core,
 // headless, with a fresh profile; axe-core injected into pages to check accessibility.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.FLOTILLA_CHROMIUM ?? '/usr/bin/chromium';
@@ -13,21 +11,15 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
+/** playwright gives each launch a fresh --user-data-dir of its own (a temporary profile it deletes on close). */
 export async function launchBrowser(): Promise<TestBrowser> {
-  const profile = mkdtempSync(join(tmpdir(), 'flotilla-chromium-'));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+      '--disable-component-update', '--disable-sync'],
   });
-  return {
-    browser,
-    async close() {
-      await browser.close().catch(() => undefined);
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+  return { browser, close: () => browser.close().catch(() => undefined) };
 }
 
 /** Signs in through the page the way a person does: paste the token, press the button, wait for the overview. */

@@ -51,7 +51,7 @@ export function SchemaNode(props: { schema: JsonSchema; name: string; path: stri
   if (type === 'object' && schema.properties) {
     const obj = isObj(value) ? value : {};
     const required = new Set(schema.required ?? []);
-    return (
+    const group = (
       <fieldset className="group" data-path={path}>
         <legend>{label}</legend>
         {schema.description && <p className="help">{schema.description}</p>}
@@ -63,6 +63,14 @@ export function SchemaNode(props: { schema: JsonSchema; name: string; path: stri
           ))}
         </div>
       </fieldset>
+    );
+    // An optional section with no default (simulation) stays folded until it is used or has an error.
+    if (props.required || schema.default !== undefined || path === '' || /^\d|\.\d/.test(path)) return group;
+    return (
+      <details className="fold" open={value !== undefined || errorsUnder(ctx.errors, path).length > 0}>
+        <summary>{label}{schema.description ? <span className="help"> — {schema.description}</span> : null}</summary>
+        {group}
+      </details>
     );
   }
   if (type === 'object') return <RecordField {...props} label={label} error={error} />;
@@ -182,7 +190,7 @@ function RecordField({ schema, name, path, value, onChange, ctx, label, error }:
     onChange(Object.keys(built).length ? built : undefined);
   };
   const free = !typeOf(valueSchema);
-  const keyLabel = name === 'queues' ? 'Queue' : 'Name';
+  const keyLabel = name === 'queues' ? 'Queue' : 'Setting';
   const valueLabel = name === 'queues' ? 'Resources, first preferred' : 'Value';
   return (
     <fieldset className="group map" data-path={path}>
