@@ -48,6 +48,33 @@ export async function whyTask(store: Store, id: string, now = Date.now()): Promi
   return { ...base, why: reasons.join('\n'), decisions };
 }
 
+/**
+ * Per queue with waiting tasks, in one plain line, what holds it back now (the plan's refusal: at max, $/h cap,
+ * capacity cool-down…), or null when a launch is due or capacity is on its way. One plan per app, not per task.
+ */
+export async function queueBlockers(store: Store, waiting: Record<string, number>, now = Date.now()): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  const queues = Object.keys(waiting).filter((q) => waiting[q] > 0);
+  if (!queues.length) return out;
+  const apps = await store.apps.list();
+  for (const q of queues) if (!apps.some((a) => q in a.queues)) out[q] = 'no autoscaler app serves this queue; it waits for an agent';
+  const workers = indexWorkers(await store.workers.list());
+  for (const cfg of apps) {
+    const mine = queues.filter((q) => q in cfg.queues);
+    if (!mine.length) continue;
+    const snapshot = await buildSnapshot(store, cfg, await store.instances.live(cfg.name), workers, await recentCapacityErrors(store, cfg, now));
+    const actions = plan(snapshot, cfg, now);
+    for (const q of mine) {
+      // A wait (an instance booting for it) is scaling; only a refusal says why it is not.
+      const refuse = actions.find((a) => a.kind === 'refuse' && a.queue === q);
+      const line = refuse?.kind === 'refuse' ? refuse.reason : null;
+      if (line && !out[q]) out[q] = apps.filter((a) => q in a.queues).length > 1 ? `${cfg.name}: ${line}` : line;
+      else if (!(q in out)) out[q] = null;
+    }
+  }
+  return out;
+}
+
 function settled(t: Task): string {
   if (t.status === 'running' || t.status === 'scheduled')
     return `the task is ${t.status}${t.workerId ? ` on worker ${t.workerId}` : ''}${t.startedAt ? ` since ${iso(t.startedAt)}` : ''}; it does not wait`;
