@@ -79,7 +79,8 @@ function SignOut({ name, role }: Session) {
   const navigate = useNavigate();
   const out = async () => {
     await del('/session').catch(() => undefined);
-    client.clear();
+    // Forget what was read as this person; the session query itself stays (the shell observes it) and turns null.
+    client.removeQueries({ predicate: (q) => q.queryKey[0] !== 'session' });
     client.setQueryData(['session'], null);
     navigate('/');
   };

@@ -25,14 +25,14 @@ export interface LogLine { seq: number; at?: number; stream: string; text: strin
 export interface Instance {
   id: string; state: string; resource: string; zone?: string | null; market?: string | null; price?: number;
   pricePerHour?: number; ageS?: number; launchedAt?: number; worker: string | null; task?: string | null;
-  idleCountdownS?: number | null; costSoFar?: number;
+  idleCountdownS?: number | null; costSoFar?: number; requested?: 'drain' | 'terminate' | null; draining?: boolean; message?: string | null;
 }
 export interface HistoryPoint { at: number; byState: Record<string, number>; waiting: number; dollarsPerHour: number }
 export interface PolicyFigures {
   cost: number; floor: number; costRatio: number; waitP50: number; waitP95: number; waitP99: number;
-  idleInstanceHours: number; launches: number; series?: { at: number; instances: number; dollarsPerHour?: number }[];
+  idleInstanceHours: number; launches: number; series?: { t: number; instances: number; dollarsPerHour: number }[]; jobs?: number; skippedJobs?: number;
 }
-export interface Simulation { edited: PolicyFigures; running: PolicyFigures | null; clearml: PolicyFigures }
+export interface Simulation { jobs?: number; edited: PolicyFigures; running: PolicyFigures | null; clearml: PolicyFigures }
 export interface SecretInfo { name: string; kind: string; createdAt: number; updatedAt: number }
 export type JsonSchema = {
   type?: string | string[]; properties?: Record<string, JsonSchema>; required?: string[]; items?: JsonSchema;

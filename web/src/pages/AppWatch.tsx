@@ -16,7 +16,7 @@ const STATE_COLORS: Record<string, string> = {
 /** The journal's filters, as a person thinks of them, over the reconciler's decision kinds. */
 const FILTERS: Record<string, string[]> = {
   launch: ['launch', 'adopt'],
-  stop: ['terminate', 'terminate-all', 'orphan-terminated', 'boot-timeout', 'worker-exited', 'worker-lost', 'instance-lost'],
+  stop: ['drain', 'terminate', 'terminate-all', 'orphan-terminated', 'boot-timeout', 'worker-exited', 'worker-lost', 'instance-lost'],
   refuse: ['refuse', 'wait', 'stop-skipped'],
   'capacity errors': ['capacity-error', 'launch-failed'],
 };
@@ -49,7 +49,7 @@ export default function AppWatch() {
                 {instances.data.instances.map((i) => (
                   <tr key={i.id}>
                     <td><code>{i.id}</code></td>
-                    <td><span className={`state state-${i.state}`}>{i.state}</span></td>
+                    <td><span className={`state state-${i.state}`}>{i.state}</span>{i.draining ? ' draining' : i.requested ? ` (${i.requested} requested)` : ''}</td>
                     <td>{i.resource}</td>
                     <td>{i.zone ?? '—'}</td>
                     <td>{i.market ?? '—'}</td>

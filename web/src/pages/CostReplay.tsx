@@ -49,6 +49,7 @@ export function CostReplay({ config, app }: { config: unknown; app?: string }) {
       )}
       <button type="button" onClick={() => void run()} disabled={busy || (source === 'csv' && !csv)}>{busy ? 'Replaying…' : 'Replay'}</button>
       <ErrorLine error={error} />
+      {result && <p className="muted">{result.jobs ?? result.edited.jobs ?? '?'} jobs replayed{result.edited.skippedJobs ? `, ${result.edited.skippedJobs} skipped (no queue of this app takes them)` : ''}.</p>}
       {result && <Figures result={result} />}
     </section>
   );
@@ -67,11 +68,11 @@ function Figures({ result }: { result: Simulation }) {
   ];
   const shown = POLICIES.filter((p) => result[p.key]);
   const withSeries = shown.filter((p) => result[p.key]!.series?.length);
-  const x = withSeries.length ? result[withSeries[0].key]!.series!.map((s) => s.at / 1000) : [];
-  const series: Series[] = withSeries.map((p) => ({
-    label: `${p.label}: instances`, color: p.color,
-    values: x.map((_, i) => result[p.key]!.series![i]?.instances ?? null),
-  }));
+  const x = withSeries.length ? result[withSeries[0].key]!.series!.map((s) => s.t / 3600) : [];
+  const series: Series[] = withSeries.flatMap((p) => [
+    { label: `${p.label}: instances`, color: p.color, scale: 'instances', values: x.map((_, i) => result[p.key]!.series![i]?.instances ?? null) },
+    { label: `${p.label}: $/h`, color: p.color, dash: true, scale: '$/h', values: x.map((_, i) => result[p.key]!.series![i]?.dollarsPerHour ?? null) },
+  ]);
   return (
     <>
       <div className="scroll">
@@ -83,7 +84,7 @@ function Figures({ result }: { result: Simulation }) {
           </tbody>
         </table>
       </div>
-      {x.length > 0 && <Chart title="Instances over the replay" x={x} series={series} />}
+      {x.length > 0 && <Chart title="Instances (solid) and $/h (dashed) over the replay" x={x} series={series} xLabel="hours into the trace" />}
     </>
   );
 }

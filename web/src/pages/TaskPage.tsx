@@ -77,7 +77,7 @@ function Log({ id }: { id: string }) {
       let failures = 0;
       while (!stopped) {
         try {
-          const page = await get<{ lines: LogLine[]; next: number; done: boolean }>(`/tasks/${enc(id)}/logs?after=${after}&limit=1000&waitMs=20000`);
+          const page = await get<{ lines: LogLine[]; next: number; done: boolean }>(`/tasks/${enc(id)}/logs?after=${after}&limit=1000&waitMs=25000`);
           if (stopped) return;
           failures = 0;
           if (page.lines.length) setLines((old) => [...old, ...page.lines].slice(-5000));
