@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait.js';
 import { killLocalWorkers } from '../autoscaler/helpers.js';
@@ -25,11 +25,12 @@ let adminToken: string;
 let userToken: string;
 
 /** Checks the page with axe-core, and saves a screenshot of it when asked. */
-async function look(p: Page, name: string): Promise<void> {
+async function look(p: Page, name: string, show?: Locator): Promise<void> {
   const found = await seriousA11yViolations(p);
   assert.deepEqual(found, [], `accessibility of the ${name} page`);
   if (SHOTS) {
     mkdirSync(SHOTS, { recursive: true });
+    if (show) await show.evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await p.screenshot({ path: join(SHOTS, `${name}.png`) });
   }
 }
@@ -86,7 +87,7 @@ test('create an app in the form: a field error beside its field first, then a va
   assert.equal(await resource.getByLabel('Max instances').inputValue(), '0', 'what was typed is kept');
   assert.equal(await page.getByLabel('Name', { exact: true }).first().inputValue(), APP);
   assert.ok(await page.getByRole('button', { name: 'Apply' }).isDisabled(), 'nothing applies while a field is wrong');
-  await look(page, 'app-editor-error');
+  await look(page, 'app-editor-error', error);
   await resource.getByLabel('Max instances').fill('2');
   await page.getByRole('button', { name: 'Review changes' }).click();
   await page.getByText(/At most it could spend/).waitFor();
@@ -109,7 +110,7 @@ test('enqueue tasks from the UI: instances appear on the watch page without relo
   await page.getByRole('button', { name: 'Enqueue a task…' }).click();
   await page.getByLabel('Command').fill('for i in $(seq 1 60); do echo line $i; sleep 1; done');
   await page.getByLabel('How many').fill('2');
-  await look(page, 'tasks');
+  await look(page, 'enqueue');
   await page.getByRole('button', { name: 'Enqueue', exact: true }).click();
   await page.getByRole('status').filter({ hasText: 'Queued.' }).waitFor();
   const enqueued = Date.now();
@@ -154,11 +155,12 @@ test('replay a trace in the editor: the edited, running and ClearML figures side
   assert.ok(headers.includes('Edited config') && headers.includes("ClearML's policy"), headers.join(' | '));
   const cost = await figures.locator('tbody tr').first().locator('td').allInnerTexts();
   assert.ok(cost.every((c) => /^\$\d/.test(c)), `a cost for each policy: ${cost.join(' | ')}`);
-  await look(page, 'app-editor-replay');
+  await look(page, 'app-editor-replay', figures);
 });
 
 test('every other page passes axe; a user sees no secrets or tokens pages', async () => {
   for (const [path, name, title] of [['/', 'overview', 'Overview'], ['/apps', 'apps', 'Autoscaler apps'], [`/apps/${APP}`, 'app-watch', APP],
+    [`/tasks?queue=${QUEUE}`, 'tasks', 'Tasks'],
     ['/k8s', 'k8s', 'Kubernetes glue'], ['/secrets', 'secrets', 'Secrets'], ['/tokens', 'tokens', 'Tokens']] as const) {
     await page.goto(t.cp.url + path);
     await heading(page, title);
