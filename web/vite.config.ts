@@ -1,10 +1,10 @@
 // The console's build: web/src → web/dist, served by the control plane at `/` (the API stays under /api/v1).
-// `npm run dev:web` proxies the API to a control plane on :4000 (FLOTILLA_SERVER overrides).
+// `npm run dev:web` proxies the API to a control plane on :8080 (npm start) (FLOTILLA_SERVER overrides).
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
 import { gzipSync } from 'node:zlib';
 
-const server = process.env.FLOTILLA_SERVER ?? 'http://127.0.0.1:4000';
+const server = process.env.FLOTILLA_SERVER ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   root: import.meta.dirname,

@@ -4,6 +4,7 @@ import { Link } from 'react-router-dom';
 import { del, enc, get } from '../api';
 import { ErrorLine } from '../ui/Field';
 import { time } from '../ui/format';
+import { DangerButton, Head } from '../ui/Table';
 
 interface AppCfg { name: string; provider: { kind: string }; queues: Record<string, string[]>; resources: { name: string }[]; updatedAt?: number }
 
@@ -22,7 +23,7 @@ export default function Apps() {
       {apps.data && (apps.data.apps.length === 0 ? <p className="muted">No apps yet: an app starts and stops machines for its queues.</p> : (
         <div className="scroll">
           <table>
-            <thead><tr><th scope="col">App</th><th scope="col">Provider</th><th scope="col">Queues</th><th scope="col">Resources</th><th scope="col">Changed</th><th scope="col"><span className="sr">Actions</span></th></tr></thead>
+            <Head cols={['App', 'Provider', 'Queues', 'Resources', 'Changed']} actions />
             <tbody>
               {apps.data.apps.map((a) => (
                 <tr key={a.name}>
@@ -34,8 +35,7 @@ export default function Apps() {
                   <td className="row-actions">
                     <Link to={`/apps/${enc(a.name)}/edit`} aria-label={`Edit ${a.name}`}>Edit</Link>
                     <Link to={`/apps/new?from=${enc(a.name)}`} aria-label={`Clone ${a.name}`}>Clone</Link>
-                    <button type="button" className="danger" aria-label={`Delete ${a.name}`}
-                      onClick={() => confirm(`Delete app "${a.name}"? Its instances are stopped and their tasks go back to their queues.`) && remove.mutate(a.name)}>Delete</button>
+                    <DangerButton label="Delete" what={a.name} question={`Delete app "${a.name}"? Its instances are stopped and their tasks go back to their queues.`} onConfirm={() => remove.mutate(a.name)} />
                   </td>
                 </tr>
               ))}

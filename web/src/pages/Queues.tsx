@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link } from 'react-router-dom';
 import { del, enc, get, post } from '../api';
 import { ErrorLine, Field } from '../ui/Field';
+import { DangerButton, Head } from '../ui/Table';
 
 interface QueueInfo { name: string; createdAt: number; queued: number; running: number }
 
@@ -29,17 +30,14 @@ export default function Queues() {
       {q.data && (q.data.queues.length === 0 ? <p className="muted">No queues yet.</p> : (
         <div className="scroll">
           <table>
-            <thead><tr><th scope="col">Queue</th><th scope="col">Waiting</th><th scope="col">Running</th><th scope="col"><span className="sr">Actions</span></th></tr></thead>
+            <Head cols={['Queue', 'Waiting', 'Running']} actions />
             <tbody>
               {q.data.queues.map((x) => (
                 <tr key={x.name}>
                   <td><Link to={`/tasks?queue=${enc(x.name)}`}>{x.name}</Link></td>
                   <td className="n">{x.queued}</td>
                   <td className="n">{x.running}</td>
-                  <td>
-                    <button type="button" className="danger" aria-label={`Delete queue ${x.name}`}
-                      onClick={() => confirm(`Delete queue "${x.name}"? Only an empty queue can be deleted.`) && remove.mutate(x.name)}>Delete</button>
-                  </td>
+                  <td><DangerButton label="Delete" what={`queue ${x.name}`} question={`Delete queue "${x.name}"? Only an empty queue can be deleted.`} onConfirm={() => remove.mutate(x.name)} /></td>
                 </tr>
               ))}
             </tbody>

@@ -5,6 +5,7 @@ import { ApiError, del, enc, get, put } from '../api';
 import type { SecretInfo } from '../types';
 import { ErrorLine, Field } from '../ui/Field';
 import { time } from '../ui/format';
+import { DangerButton, Head } from '../ui/Table';
 
 /** The keys each kind holds, to start the rows with (the server checks the value against its kind). */
 const STARTING_KEYS: Record<string, string[]> = {
@@ -27,13 +28,12 @@ export default function Secrets() {
       {list.data && (list.data.secrets.length === 0 ? <p className="muted">No secrets yet.</p> : (
         <div className="scroll">
           <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Kind</th><th scope="col">Changed</th><th scope="col"><span className="sr">Actions</span></th></tr></thead>
+            <Head cols={['Name', 'Kind', 'Changed']} actions />
             <tbody>
               {list.data.secrets.map((s) => (
                 <tr key={s.name}>
                   <td>{s.name}</td><td>{s.kind}</td><td>{time(s.updatedAt)}</td>
-                  <td><button type="button" className="danger" aria-label={`Delete secret ${s.name}`}
-                    onClick={() => confirm(`Delete secret "${s.name}"?`) && remove.mutate(s.name)}>Delete</button></td>
+                  <td><DangerButton label="Delete" what={`secret ${s.name}`} question={`Delete secret "${s.name}"?`} onConfirm={() => remove.mutate(s.name)} /></td>
                 </tr>
               ))}
             </tbody>

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { del, enc, get, post } from '../api';
 import { ErrorLine, Field } from '../ui/Field';
+import { DangerButton, Head } from '../ui/Table';
 
 interface TokenRow { id: string; name: string; role: string; app?: string | null; expiresAt?: number | null }
 
@@ -29,11 +30,11 @@ export default function Tokens() {
       {list.data && (
         <div className="scroll">
           <table>
-            <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Id</th><th scope="col"><span className="sr">Actions</span></th></tr></thead>
+            <Head cols={['Name', 'Role', 'Id']} actions />
             <tbody>
               {list.data.tokens.map((t) => (
                 <tr key={t.id}><td>{t.name}</td><td>{t.role}{t.app ? ` (app ${t.app})` : ''}</td><td><code>{t.id}</code></td>
-                  <td><button type="button" className="danger" aria-label={`Revoke token ${t.name}`} onClick={() => confirm(`Revoke "${t.name}"?`) && revoke.mutate(t.id)}>Revoke</button></td></tr>
+                  <td><DangerButton label="Revoke" what={`token ${t.name}`} question={`Revoke "${t.name}"?`} onConfirm={() => revoke.mutate(t.id)} /></td></tr>
               ))}
             </tbody>
           </table>
