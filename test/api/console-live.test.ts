@@ -66,5 +66,17 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(Object.keys(o.workers).sort(), ['busy', 'idle', 'total']);
       assert.ok(Array.isArray(o.apps) && Array.isArray(o.decisions));
     });
+
+    test('the Kubernetes glue\'s overview: its queues, pods by phase, pending reasons and journal', async () => {
+      await t.admin.createQueue('kq');
+      const task = await t.user.createTask({ queue: 'kq', command: 'train' });
+      await t.admin.request('POST', '/api/v1/k8s/queues/kq/schedule-next', { message: 'pod pending: Unschedulable: 0/3 nodes have a free GPU' });
+      await t.admin.request('POST', '/api/v1/k8s/journal', { queue: 'kq', kind: 'pod-created', reason: `task ${task.id}: pod ns/p1 created` });
+      const o = await (await s.call('GET', '/api/v1/k8s/overview')).json();
+      const q = o.queues.find((x: { name: string }) => x.name === 'kq');
+      assert.deepEqual(q.podsByPhase, { Pending: 1, Running: 0 });
+      assert.deepEqual(q.pending, [{ task: task.id, reason: 'pod pending: Unschedulable: 0/3 nodes have a free GPU' }]);
+      assert.equal(o.journal[0].kind, 'pod-created');
+    });
   });
 }
