@@ -27,7 +27,7 @@ async function seed(store: Store, now: number) {
       budget: { maxPerHour: 150 },
     }), now);
   }
-  const tasks = Array.from({ length: TASKS }, (_, i) => ({ queue: queues[i % QUEUES], command: `echo ${i}`, priority: 0, maxAttempts: 3 }));
+  const tasks = Array.from({ length: TASKS }, (_, i) => ({ queue: queues[i % QUEUES], command: `echo ${i}`, env: {}, priority: 0, maxAttempts: 3 }));
   for (let i = 0; i < tasks.length; i += 1000) await store.tasks.createMany(tasks.slice(i, i + 1000), 'bench', now - 2 * 3_600_000);
   // Half of them ran: started in the last hour after a wait, most of those ended.
   const ids = (await store.kysely.selectFrom('tasks').select('id').execute()).map((r) => r.id);
