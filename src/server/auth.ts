@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Store } from '../store/index.js';
 import type { Role, TokenInfo } from '../store/tokens.js';
-import { CONSOLE_HEADER, sessionIdOf } from './session.js';
+import { CONSOLE_HEADER, sessionIdOf } from './session-cookie.js';
 
 export class AuthError extends Error {
   constructor(readonly statusCode: 401 | 403, message: string) {

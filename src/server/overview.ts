@@ -4,8 +4,7 @@
 import type { Store } from '../store/index.js';
 import { BILLED_STATES, LIVE_STATES } from '../domain/autoscaler/lifecycle.js';
 import { queueBlockers } from '../autoscaler/why.js';
-import { round, spendPeriods } from '../services/spend-periods.js';
-import { periodStarts } from '../services/spend-periods.js';
+import { periodStarts, round, spendPeriods } from '../services/spend-periods.js';
 
 const HOUR = 3_600_000;
 const BILLED = new Set<string>(BILLED_STATES);
@@ -20,25 +19,23 @@ export function percentile(sorted: number[], p: number): number | null {
 const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 100) / 10);
 
 export async function overview(store: Store, now = Date.now()) {
-  const [queues, waitingBy, waits, apps, instances, workers, decisions] = await Promise.all([
+  const [queues, waits, apps, instances, workers, decisions] = await Promise.all([
     store.queues.list(),
-    store.tasks.countByQueueAndStatus(),
     store.tasks.waitsSince(now - HOUR),
     store.apps.list(),
     store.instances.ranSince(periodStarts(now).month),
     store.workers.list(),
     store.decisions.recent({ limit: 20 }),
   ]);
-  const waiting: Record<string, number> = {};
-  for (const r of waitingBy) if (r.status === 'queued') waiting[r.queue] = r.n;
-  const oldest = await store.tasks.waitingByQueue(Object.keys(waiting));
-  const blockers = await queueBlockers(store, waiting, now);
+  // Queued or scheduled by the listing; queued alone (waiting for a worker) and the oldest by the next query.
+  const waiting = await store.tasks.waitingByQueue(queues.filter((q) => q.queued > 0).map((q) => q.name));
+  const blockers = await queueBlockers(store, waiting, now, apps);
   return {
     queues: queues.map((q) => {
       const w = (waits.get(q.name) ?? []).sort((a, b) => a - b);
-      const at = oldest[q.name]?.oldestAt;
+      const at = waiting[q.name]?.oldestAt;
       return {
-        name: q.name, waiting: waiting[q.name] ?? 0, running: q.running,
+        name: q.name, waiting: waiting[q.name]?.waiting ?? 0, running: q.running,
         oldestWaitS: at === undefined ? null : Math.max(0, Math.round((now - at) / 1000)),
         waitP50S: seconds(percentile(w, 50)), waitP95S: seconds(percentile(w, 95)),
         notScaling: blockers[q.name] ?? null,

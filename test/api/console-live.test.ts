@@ -1,14 +1,16 @@
-// The console's live stream and overview, on both stores: a task change arrives over Server-Sent Events authorised by
-// the session, a dropped stream resumes from Last-Event-ID (or is told to reset), streams per token are bounded, and
-// the overview answers with queues, apps, workers and decisions.
+// The console's live stream and read models, on both stores: a task change arrives over Server-Sent Events authorised
+// by the session, a dropped stream resumes from Last-Event-ID (or is told to reset), streams per token are bounded;
+// the overview and the Kubernetes glue's overview; tasks paged with a cursor (every task once, in order); run again.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { DIALECTS } from '../support/stores.js';
 import { openStream, signIn, type Session } from '../support/console.js';
 
+interface Page { tasks: { id: string; status: string; queue: string; spec: { command?: string } }[]; nextCursor: string | null }
+
 for (const dialect of DIALECTS) {
-  describe(`${dialect}: console live`, () => {
+  describe(`${dialect}: console live and reads`, () => {
     let t: TestControlPlane;
     let s: Session;
     let userToken: string;
@@ -17,6 +19,9 @@ for (const dialect of DIALECTS) {
       userToken = (await t.admin.createToken('alice', 'user')).token;
       s = await signIn(t.cp.url, userToken);
       await t.admin.createQueue('live');
+      await t.admin.createQueue('pages');
+      await t.admin.createQueue('other');
+      await t.user.createTasks(Array.from({ length: 25 }, (_, i) => ({ queue: 'pages', command: `echo ${i}`, priority: i % 3 })));
     });
     after(() => t.stop());
 
@@ -65,6 +70,56 @@ for (const dialect of DIALECTS) {
       assert.match(q.notScaling, /no autoscaler app serves this queue/);
       assert.deepEqual(Object.keys(o.workers).sort(), ['busy', 'idle', 'total']);
       assert.ok(Array.isArray(o.apps) && Array.isArray(o.decisions));
+    });
+
+    test('the Kubernetes glue\'s overview: its queues, pods by phase, pending reasons and journal', async () => {
+      await t.admin.createQueue('kq');
+      const task = await t.user.createTask({ queue: 'kq', command: 'train' });
+      await t.admin.request('POST', '/api/v1/k8s/queues/kq/schedule-next', { message: 'pod pending: Unschedulable: 0/3 nodes have a free GPU' });
+      await t.admin.request('POST', '/api/v1/k8s/journal', { queue: 'kq', kind: 'pod-created', reason: `task ${task.id}: pod ns/p1 created` });
+      const o = await (await s.call('GET', '/api/v1/k8s/overview')).json();
+      const q = o.queues.find((x: { name: string }) => x.name === 'kq');
+      assert.deepEqual(q.podsByPhase, { Pending: 1, Running: 0 });
+      assert.deepEqual(q.pending, [{ task: task.id, reason: 'pod pending: Unschedulable: 0/3 nodes have a free GPU' }]);
+      assert.equal(o.journal[0].kind, 'pod-created');
+    });
+
+    const all = async (filter: string) => {
+      const seen: string[] = [];
+      let cursor: string | null = '';
+      let pages = 0;
+      while (cursor !== null) {
+        const page: Page = await t.user.request('GET', `/api/v1/tasks?${filter}&limit=10${cursor ? `&cursor=${cursor}` : ''}`);
+        seen.push(...page.tasks.map((x) => x.id));
+        cursor = page.nextCursor;
+        pages++;
+      }
+      return { seen, pages };
+    };
+
+    test('cursor paging returns every task of the filter once, in the listing\'s order', async () => {
+      for (const filter of ['queue=pages', 'queue=pages&status=queued']) {
+        const { seen, pages } = await all(filter);
+        assert.equal(pages, 3, filter);
+        assert.equal(new Set(seen).size, 25, filter);
+        const once: Page = await t.user.request('GET', `/api/v1/tasks?${filter}&limit=100`);
+        assert.deepEqual(seen, once.tasks.map((x) => x.id), `${filter}: same order as one big page`);
+      }
+      const bad = await fetch(`${t.cp.url}/api/v1/tasks?cursor=bm9wZQ`, { headers: { authorization: `Bearer ${t.agentToken}` } });
+      assert.ok(bad.status === 400 || bad.status === 403);
+      await assert.rejects(t.user.request('GET', '/api/v1/tasks?cursor=bm9wZQ'), /cursor/);
+    });
+
+    test('run again: a new task with the same spec on the same queue', async () => {
+      const orig = await t.user.createTask({ queue: 'other', command: 'python train.py', env: { LR: '0.1' }, priority: 5 });
+      await t.user.abortTask(orig.id);
+      const again = await t.user.request<{ id: string; status: string; queue: string; priority: number; spec: Record<string, unknown> }>('POST', `/api/v1/tasks/${orig.id}/rerun`);
+      assert.notEqual(again.id, orig.id);
+      assert.equal(again.status, 'queued');
+      assert.equal(again.queue, 'other');
+      assert.equal(again.priority, 5);
+      assert.deepEqual(again.spec, (await t.user.getTask(orig.id)).spec);
+      await assert.rejects(t.user.request('POST', '/api/v1/tasks/nope/rerun'), /not found/);
     });
   });
 }

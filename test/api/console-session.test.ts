@@ -72,8 +72,9 @@ for (const dialect of DIALECTS) {
 describe('console files', () => {
   let t: TestControlPlane;
   const dist = mkdtempSync(join(tmpdir(), 'flotilla-web-'));
+  const web = join(dist, 'web');
   before(async () => {
-    t = await startTestControlPlane('sqlite', { consoleDir: join(dist, 'absent') });
+    t = await startTestControlPlane('sqlite', { consoleDir: web });
   });
   after(async () => {
     await t.stop();
@@ -90,27 +91,21 @@ describe('console files', () => {
   });
 
   test('a build is served with the single-page fallback; hashed assets are immutable, index.html revalidated', async () => {
-    const web = join(dist, 'web');
     mkdirSync(join(web, 'assets'), { recursive: true });
     writeFileSync(join(web, 'index.html'), '<!doctype html><title>console</title><div id="root"></div>');
     writeFileSync(join(web, 'assets', 'index-abc123.js'), 'console.log(1)');
-    const u = await startTestControlPlane('sqlite', { consoleDir: web });
-    try {
-      for (const path of ['/', '/apps/gpu', '/tasks/abc?x=1']) {
-        const r = await fetch(`${u.cp.url}${path}`);
-        assert.equal(r.status, 200, path);
-        assert.match(await r.text(), /<title>console<\/title>/);
-        assert.equal(r.headers.get('cache-control'), 'no-cache', path);
-      }
-      const asset = await fetch(`${u.cp.url}/assets/index-abc123.js`);
-      assert.equal(asset.status, 200);
-      assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
-      assert.match(asset.headers.get('content-type') ?? '', /javascript/);
-      assert.equal((await fetch(`${u.cp.url}/assets/missing-1.js`)).status, 404);
-      assert.equal((await fetch(`${u.cp.url}/api/v1/tasks`)).status, 401, 'the API still needs a caller');
-      assert.equal((await fetch(`${u.cp.url}/clearml/x`)).status, 404);
-    } finally {
-      await u.stop();
+    for (const path of ['/', '/apps/gpu', '/tasks/abc?x=1']) {
+      const r = await fetch(`${t.cp.url}${path}`);
+      assert.equal(r.status, 200, path);
+      assert.match(await r.text(), /<title>console<\/title>/);
+      assert.equal(r.headers.get('cache-control'), 'no-cache', path);
     }
+    const asset = await fetch(`${t.cp.url}/assets/index-abc123.js`);
+    assert.equal(asset.status, 200);
+    assert.match(asset.headers.get('cache-control') ?? '', /immutable/);
+    assert.match(asset.headers.get('content-type') ?? '', /javascript/);
+    assert.equal((await fetch(`${t.cp.url}/assets/missing-1.js`)).status, 404);
+    assert.equal((await fetch(`${t.cp.url}/api/v1/tasks`)).status, 401, 'the API still needs a caller');
+    assert.equal((await fetch(`${t.cp.url}/clearml/x`)).status, 404);
   });
 });

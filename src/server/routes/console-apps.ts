@@ -15,7 +15,7 @@ import { PROVIDERS } from '../../autoscaler/providers/index.js';
 import { settingsIssues } from '../../autoscaler/providers/validate.js';
 import { indexWorkers, workerOf } from '../../autoscaler/snapshot.js';
 import { costBetween, round } from '../../services/spend-periods.js';
-import { SIM_MAX_DAYS, simulateOne, traceFromApp, traceFromCsv } from '../simulate.js';
+import { SIM_MAX_DAYS, replayAll, traceFromApp, traceFromCsv } from '../simulate.js';
 import type { CredentialCheck } from '../../autoscaler/providers/aws/check.js';
 
 const nameParams = z.object({ name: bounded(LIMITS.name).min(1) });
@@ -103,12 +103,12 @@ export const consoleAppRoutes = (vault: SecretVault): RouteGroup => ({ app, rout
       const jobs = 'csv' in body.trace
         ? traceFromCsv(body.trace.csv, body.trace.columns)
         : await traceFromApp(store, await store.apps.get(body.trace.fromApp), body.trace.days);
-      return {
-        jobs: jobs.length,
-        edited: simulateOne(jobs, edited, 'flotilla', 'body.config'),
-        running: running ? simulateOne(jobs, running, 'flotilla', 'body.config.name') : null,
-        clearml: simulateOne(jobs, edited, 'clearml', 'body.config'),
-      };
+      const [mine, clearml, theirs] = await replayAll({ jobs, runs: [
+        { config: edited, policy: 'flotilla', field: 'body.config' },
+        { config: edited, policy: 'clearml', field: 'body.config' },
+        ...(running ? [{ config: running, policy: 'flotilla' as const, field: 'body.config.name' }] : []),
+      ] });
+      return { jobs: jobs.length, edited: mine, running: theirs ?? null, clearml };
     },
   });
 

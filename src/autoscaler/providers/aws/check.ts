@@ -1,7 +1,7 @@
 // "Check credentials" for AWS: a DryRun RunInstances of the app's first resource (or a DryRun DescribeInstances when
 // there is none). EC2 answers DryRunOperation when the call would have succeeded, UnauthorizedOperation naming nothing
 // more when the credentials lack the permission, AuthFailure when they are not valid: nothing is launched.
-import { DescribeInstancesCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { ec2ClientFor } from './provider.js';
 import { buildRunInstancesInput } from './request.js';
 import { awsErrorCode } from './errors.js';
@@ -13,9 +13,10 @@ export interface CredentialCheck { what: string; ok: boolean; message: string }
 
 const PERMISSION: Record<string, string> = { RunInstances: 'ec2:RunInstances', DescribeInstances: 'ec2:DescribeInstances' };
 
-export async function checkAws(settings: Record<string, unknown>, resource?: ResourceConfig): Promise<CredentialCheck> {
+/** `client`: tests inject one (aws-sdk-client-mock) to see how EC2's refusals are told. */
+export async function checkAws(settings: Record<string, unknown>, resource?: ResourceConfig, client?: EC2Client): Promise<CredentialCheck> {
   const s = parseSettings(AwsSettingsSchema, { ...settings, throttleRetries: 0 }, 'aws provider settings');
-  const client = ec2ClientFor(s);
+  client ??= ec2ClientFor(s);
   const action = resource ? 'RunInstances' : 'DescribeInstances';
   const what = resource ? `DryRun RunInstances of ${resource.instanceType} (resource "${resource.name}") in ${s.region}` : `DryRun DescribeInstances in ${s.region}`;
   try {
