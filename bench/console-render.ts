@@ -56,17 +56,28 @@ try {
   const body = await (await page.request.get(`${t.cp.url}/api/v1/overview`)).text();
   process.stdout.write(`GET /api/v1/overview: ${Date.now() - api} ms, ${(body.length / 1024).toFixed(0)} KB\n`);
   const times: number[] = [];
+  let parts = '';
   for (let r = 0; r < RUNS; r++) {
-    const t0 = Date.now();
     await page.goto(t.cp.url);
-    await waitFor('the overview to render every queue and app', async () =>
-      (await page.locator('section[aria-labelledby="ov-queues"] tbody tr').count()) === QUEUES
-      && (await page.locator('section[aria-labelledby="ov-apps"] tbody tr').count()) === APPS, 30_000, 5);
-    times.push(Date.now() - t0);
+    // Measured by the browser itself: from the start of the navigation to the frame where every row is in the page.
+    const shown = await page.waitForFunction(([queues, apps]) => {
+      const q = document.querySelectorAll('section[aria-labelledby="ov-queues"] tbody tr').length;
+      const a = document.querySelectorAll('section[aria-labelledby="ov-apps"] tbody tr').length;
+      return q === queues && a === apps ? performance.now() : 0;
+    }, [QUEUES, APPS] as const, { polling: 'raf', timeout: 30_000 });
+    times.push(Math.round(await shown.jsonValue()));
+    // A string, not a function: tsx would wrap named helpers in a function the page does not have.
+    parts = await page.evaluate(`(() => {
+      const at = (re) => Math.round(performance.getEntriesByType('resource').find((e) => re.test(e.name))?.responseEnd ?? NaN);
+      const nav = performance.getEntriesByType('navigation')[0];
+      return 'HTML ' + Math.round(nav.responseEnd) + ' ms, script ' + at(/assets\\/index-.*\\.js/) + ' ms, session ' +
+        at(/\\/api\\/v1\\/session/) + ' ms, overview data ' + at(/\\/api\\/v1\\/overview/) + ' ms';
+    })()`);
   }
   times.sort((x, y) => x - y);
   process.stdout.write(`overview render (navigation → ${QUEUES} queues and ${APPS} apps shown), ${RUNS} runs: ` +
     `median ${times[RUNS >> 1]} ms, worst ${times[RUNS - 1]} ms (target ≤ 1000 ms)\n`);
+  process.stdout.write(`last run, when each part had arrived: ${parts}\n`);
   process.stdout.write(`first-load JavaScript: ${firstLoadKb().toFixed(1)} KB gzipped (target ≤ 300 KB)\n`);
 } finally {
   await b.close();
