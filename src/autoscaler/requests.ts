@@ -30,7 +30,9 @@ export async function carryOutRequests(c: RequestContext, app: string, workers: 
     } else {
       if (!w.draining) {
         await c.store.workers.drain(w.id, c.now);
-        await c.journal('drain', `${rec.id}: draining from the console: its task finishes, it takes no new one`, { instance: rec.id, task: w.currentTask });
+        // An idle one stops right below: its terminate row says it all.
+        if (w.currentTask)
+          await c.journal('drain', `${rec.id}: draining from the console: its task ${w.currentTask} finishes, it takes no new one`, { instance: rec.id, task: w.currentTask });
       }
       if (!w.currentTask && await c.queue.stopIfIdle(w.id)) await stop(c, rec, 'drained from the console (idle)');
     }

@@ -57,8 +57,12 @@ export class LiveHub {
 
   constructor(private readonly events: Events, readonly settings: LiveSettings = LIVE_DEFAULTS) {}
 
-  private start(): void {
+  /** Receives every message as it is sent (the streams; tests). */
+  subscribe(send: (id: string, m: LiveMessage) => void): () => void {
     if (!this.off) this.off = this.events.on((e) => { for (const m of messagesOf(e)) this.offer(m); });
+    const client: Client = { send };
+    this.clients.add(client);
+    return () => this.clients.delete(client);
   }
 
   close(): void {
@@ -102,7 +106,6 @@ export class LiveHub {
   serve(req: FastifyRequest, reply: FastifyReply, tokenId: string, closing: AbortSignal): boolean {
     const open = this.perToken.get(tokenId) ?? 0;
     if (open >= this.settings.maxPerToken) return false;
-    this.start();
     this.perToken.set(tokenId, open + 1);
     reply.hijack();
     const res = reply.raw;
@@ -118,11 +121,13 @@ export class LiveHub {
       if (missed === 'reset') res.write(`id: ${this.boot}-${this.seq}\nevent: reset\ndata: {}\n\n`);
       else for (const r of missed) write(`${this.boot}-${r.n}`, r.m);
     }
-    const client: Client = { send: write };
-    this.clients.add(client);
+    const unsubscribe = this.subscribe(write);
     const beat = setInterval(() => res.write(': heartbeat\n\n'), this.settings.heartbeatMs);
+    let ended = false;
     const end = () => {
-      if (!this.clients.delete(client)) return;
+      if (ended) return;
+      ended = true;
+      unsubscribe();
       clearInterval(beat);
       this.perToken.set(tokenId, (this.perToken.get(tokenId) ?? 1) - 1);
       if (closing.aborted) res.end();
