@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildWeb, webIsStale } from './build-web.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const stamp = join(root, 'dist', '.build-stamp');
@@ -36,6 +37,15 @@ if (!existsSync(main) || newestSource() > built) {
   mkdirSync(join(root, 'dist'), { recursive: true });
   writeFileSync(stamp, `${new Date().toISOString()}\n`);
   process.stderr.write(`built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+}
+
+// The console (web/ → web/dist) builds on its own clock: a server-only change does not rebuild it, nor the reverse.
+if (webIsStale()) {
+  process.stderr.write('building the web console… (its sources changed since the last build)\n');
+  const started = Date.now();
+  if (buildWeb() !== 0) {
+    process.stderr.write('the web console did not build (see above); the API still works: run `npm run build:web` to retry\n');
+  } else process.stderr.write(`console built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
 process.argv = [process.argv[0], main, 'up', ...process.argv.slice(2)];

@@ -15,6 +15,10 @@ fi
 
 echo "test: building" >&2
 npx tsc -p tsconfig.json
+node scripts/build-web.mjs   # the console the browser tests open (web/dist), when its sources changed
+
+# A real browser for the console tests (test/console): Debian's Chromium, installed on first use.
+bash scripts/ensure-chromium.sh
 
 # Real containers (podman + runc + local test images); installs them on first use.
 CONTAINERS_CONF="$(bash scripts/ensure-podman.sh)"

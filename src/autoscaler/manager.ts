@@ -59,6 +59,7 @@ export class AutoscalerManager implements Controller {
       if (e.kind === 'apps') this.reload();
       else if (e.kind === 'enqueue') this.wakeQueue(e.queue);
       else if (e.kind === 'worker') this.wakeAll();
+      else if (e.kind === 'instances' && e.requested) void this.reconcilers.get(e.app)?.wake();
     });
     this.timer = setInterval(() => this.wakeAll(), this.timings.tickMs);
     this.reload();

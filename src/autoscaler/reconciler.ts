@@ -13,6 +13,7 @@ import { reconcile, MAX_PASSES, type LaunchAction, type LaunchOutcome, type Term
 import { CapacityError, type ComputeProvider } from './providers/types.js';
 import { buildSnapshot, indexWorkers, workerOf } from './snapshot.js';
 import { syncWithProvider } from './sync.js';
+import { carryOutRequests } from './requests.js';
 import { launchRequest, type LaunchContext } from './launch.js';
 import { newId } from '../store/tasks.js';
 import { DEFAULT_TIMINGS } from '../domain/timings.js';
@@ -87,6 +88,8 @@ export class Reconciler {
       });
       this.lastList = this.now();
     }
+    await carryOutRequests({ store, queue: this.o.queue, provider: this.o.provider, now: this.now(),
+      journal: (k, r, d) => this.journal(k, null, r, d) }, this.cfg.name, await this.workers());
     await reconcile(() => this.planNow(), {
       launch: (a) => this.launch(a),
       terminate: (a) => this.terminate(a),

@@ -27,8 +27,12 @@ export async function buildSnapshot(
   workers: Map<string, Worker>,
   capacityFailures: CapacityFailure[],
   now: number,
+  /** What waits in every queue, when the caller read it already (the console's overview, for all apps at once). */
+  waiting?: Record<string, { waiting: number; oldestAt?: number }>,
 ): Promise<Snapshot> {
-  const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
+  const queues = waiting
+    ? Object.fromEntries(Object.keys(cfg.queues).map((q) => [q, waiting[q] ?? { waiting: 0 }]))
+    : await store.tasks.waitingByQueue(Object.keys(cfg.queues));
   const instances: InstanceView[] = [];
   for (const rec of records) {
     if (rec.state === 'terminated' || rec.state === 'failed') continue;

@@ -1,19 +1,13 @@
 // What `flotilla autoscaler status` shows: instances by state, queues, idle workers and money.
 import type { Store } from '../store/index.js';
-import type { InstanceRecord } from '../store/apps.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
 import { indexWorkers, workerOf } from './snapshot.js';
 
-const HOUR = 3_600_000;
+import { costBetween, round } from '../services/spend-periods.js';
+
 /** States that cost money and count against the $/h cap. */
 const BILLED = new Set<string>(BILLED_STATES);
-
-export function costBetween(i: InstanceRecord, from: number, to: number): number {
-  const start = Math.max(i.launchedAt, from);
-  const end = Math.min(i.endedAt ?? to, to);
-  return end > start ? ((end - start) / HOUR) * i.pricePerHour : 0;
-}
 
 export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) {
   const live = await store.instances.live(cfg.name);
@@ -41,4 +35,3 @@ export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) 
   };
 }
 
-const round = (x: number) => Math.round(x * 10_000) / 10_000;

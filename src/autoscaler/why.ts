@@ -48,6 +48,36 @@ export async function whyTask(store: Store, id: string, now = Date.now()): Promi
   return { ...base, why: reasons.join('\n'), decisions };
 }
 
+/**
+ * Per queue with waiting tasks, in one plain line, what holds it back now (the plan's refusal: at max, $/h cap,
+ * capacity cool-down…), or null when a launch is due or capacity is on its way. One plan per app, not per task.
+ */
+export async function queueBlockers(store: Store, waiting: Record<string, { waiting: number; oldestAt?: number }>, now = Date.now(),
+  apps?: AppConfig[]): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  const queues = Object.keys(waiting).filter((q) => waiting[q].waiting > 0);
+  if (!queues.length) return out;
+  apps ??= await store.apps.list();
+  const serving = new Map<string, AppConfig[]>();
+  for (const a of apps) for (const q of Object.keys(a.queues)) serving.set(q, [...(serving.get(q) ?? []), a]);
+  for (const q of queues) out[q] = serving.has(q) ? null : 'no autoscaler app serves this queue; it waits for an agent';
+  const workers = indexWorkers(await store.workers.list());
+  // The apps' plans are independent: their reads go together (on PostgreSQL, round trips in parallel).
+  await Promise.all(apps.map(async (cfg) => {
+    const mine = queues.filter((q) => q in cfg.queues);
+    if (!mine.length) return;
+    const snapshot = await buildSnapshot(store, cfg, await store.instances.live(cfg.name), workers,
+      await recentCapacityErrors(store, cfg, now), waiting);
+    const actions = plan(snapshot, cfg, now);
+    for (const q of mine) {
+      // A wait (an instance booting for it) is scaling; only a refusal says why it is not.
+      const refuse = actions.find((a) => a.kind === 'refuse' && a.queue === q);
+      if (refuse?.kind === 'refuse' && !out[q]) out[q] = serving.get(q)!.length > 1 ? `${cfg.name}: ${refuse.reason}` : refuse.reason;
+    }
+  }));
+  return out;
+}
+
 function settled(t: Task): string {
   if (t.status === 'running' || t.status === 'scheduled')
     return `the task is ${t.status}${t.workerId ? ` on worker ${t.workerId}` : ''}${t.startedAt ? ` since ${iso(t.startedAt)}` : ''}; it does not wait`;

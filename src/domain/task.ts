@@ -91,4 +91,6 @@ export interface Worker {
   lastSeen: number;
   idleSince: number | null;
   status: 'idle' | 'busy' | 'offline' | 'stopped';
+  /** Drained from the console: it takes no new task and is stopped once idle. */
+  draining?: boolean;
 }

@@ -13,6 +13,10 @@ import { queueRoutes } from './routes/queues.js';
 import { taskRoutes } from './routes/tasks.js';
 import { workerRoutes } from './routes/workers.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { sessionRoutes } from './session.js';
+import { installConsole } from './console-static.js';
+import { consoleRoutes } from './routes/console.js';
+import { LiveHub } from './live.js';
 
 export interface AppOptions {
   store: Store;
@@ -22,6 +26,8 @@ export interface AppOptions {
   logger?: FastifyBaseLogger;
   /** Route groups added by other parts (autoscaler, secrets, bootstrap, k8s). */
   extraRoutes?: RouteGroup[];
+  /** The console's built files (default: web/dist of this checkout). */
+  consoleDir?: string;
 }
 
 export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerCtx } {
@@ -46,9 +52,13 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
   const ctx: ServerCtx = {
     app, store: opts.store, settings: opts.settings, routes,
     queue: opts.queue ?? new QueueService(opts.store, { leaseTtlMs: opts.settings.leaseTtlMs }), metrics: new Metrics(opts.store), closing: closing.signal,
+    live: new LiveHub(opts.store.events),
   };
   // preClose runs before fastify waits for in-flight requests: end the long polls so close() is quick.
-  app.addHook('preClose', async () => closing.abort());
+  app.addHook('preClose', async () => {
+    closing.abort();
+    ctx.live.close();
+  });
   installAuth(app, opts.store);
   app.setErrorHandler((err: any, req, reply) => {
     const status = statusOf(err);
@@ -63,7 +73,8 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
     reply.header('content-type', ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   });
-  for (const group of [queueRoutes, taskRoutes, workerRoutes, tokenRoutes, ...(opts.extraRoutes ?? [])]) group(ctx);
+  for (const group of [queueRoutes, taskRoutes, workerRoutes, tokenRoutes, sessionRoutes, consoleRoutes, ...(opts.extraRoutes ?? [])]) group(ctx);
+  installConsole(app, opts.consoleDir);
   return { app, ctx };
 }
 

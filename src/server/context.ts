@@ -4,6 +4,7 @@ import type { Store } from '../store/index.js';
 import type { QueueService } from '../services/queue.js';
 import type { AnyRoute } from './route.js';
 import type { Metrics } from './metrics.js';
+import type { LiveHub } from './live.js';
 
 export interface ServerSettings {
   leaseTtlMs: number;
@@ -22,6 +23,8 @@ export interface ServerCtx {
   settings: ServerSettings;
   routes: AnyRoute[];
   metrics: Metrics;
+  /** The console's live stream (Server-Sent Events). */
+  live: LiveHub;
   /** Aborted when the server starts closing: long polls answer at once instead of holding it open. */
   closing: AbortSignal;
 }

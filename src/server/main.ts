@@ -6,6 +6,7 @@ import { Store } from '../store/index.js';
 import { buildApp } from './app.js';
 import type { RouteGroup, ServerCtx, ServerSettings } from './context.js';
 import { leaseSweeper, type Controller } from './controllers.js';
+import { historySampler } from './history-sampler.js';
 import { Leadership } from './leader.js';
 import { VERSION } from '../version.js';
 import { autoscalerRoutes } from './routes/autoscalers.js';
@@ -15,6 +16,7 @@ import { secretRoutes } from './routes/secrets.js';
 import { bootstrapRoutes } from './routes/bootstrap.js';
 import { cloudAutoscaling } from './cloud-autoscaling.js';
 import { k8sRoutes } from './routes/k8s.js';
+import { consoleAppRoutes } from './routes/console-apps.js';
 import { TIMINGS_ENV, parseTimingsOverride, resolveTimings, type Timings } from '../domain/timings.js';
 import { QueueService } from '../services/queue.js';
 import { systemClock, type Clock } from '../domain/clock.js';
@@ -47,6 +49,10 @@ export interface ControlPlaneOptions {
   clock?: Clock;
   /** Bounds of the decision journal (default DEFAULT_JOURNAL in src/domain/journal.ts). */
   journal?: Partial<JournalSettings>;
+  /** How often apps are sampled for the console's history (default 30 s; tests shorten it). */
+  historyEveryMs?: number;
+  /** The console's built files (default: web/dist of this checkout). */
+  consoleDir?: string;
 }
 
 export interface ControlPlane {
@@ -71,7 +77,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   };
   const vault = secretVault(store, dataDir);
   const queue = new QueueService(store, { leaseTtlMs: timings.leaseTtlMs, clock: o.clock ?? systemClock });
-  const { app, ctx } = buildApp({ store, queue, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, ...(o.extraRoutes ?? [])] });
+  const { app, ctx } = buildApp({ store, queue, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, consoleAppRoutes(vault), ...(o.extraRoutes ?? [])], consoleDir: o.consoleDir });
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = await ensureAdminToken(store, adminTokenFile);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });
@@ -83,6 +89,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   const controllers: Controller[] = [
     leaseSweeper(queue, timings.sweepEveryMs, (m) => log.info(m)),
     autoscalers,
+    historySampler(store, (m) => log.warn(m), o.historyEveryMs),
     ...(o.controllers ?? []).flatMap((make) => make({ ...ctx, url, log })),
   ];
   const leadership = new Leadership(store.db.pool, (leader) => {

@@ -19,7 +19,7 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
     paths[path] ??= {};
     paths[path][r.method.toLowerCase()] = {
       summary: r.summary,
-      description: `Roles: admin${r.roles.length ? ', ' + r.roles.join(', ') : ''}`,
+      description: r.public ? 'No token needed' : `Roles: admin${r.roles.length ? ', ' + r.roles.join(', ') : ''}`,
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
       ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: toJson(r.body) } } } } : {}),
       responses: {
@@ -28,13 +28,14 @@ export function openApiDocument(routes: AnyRoute[], version: string) {
         '401': { description: 'Missing or invalid token' },
         '403': { description: 'The token\'s role may not do this' },
       },
-      security: [{ bearer: [] }],
+      // A console session cookie works wherever a bearer token does (a change also needs X-Flotilla-Console: 1).
+      security: r.public ? [] : [{ bearer: [] }, { session: [] }],
     };
   }
   return {
     openapi: '3.1.0',
     info: { title: 'Flotilla', version },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'flotilla_session' } } },
     paths,
   };
 }

@@ -69,6 +69,8 @@ export interface RouteDef<B extends z.ZodType, Q extends z.ZodType, P extends z.
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   roles: readonly Role[];
+  /** Callable with no token (signing in to the console); the handler then has no `auth`. */
+  public?: boolean;
   summary: string;
   body?: B;
   query?: Q;
@@ -85,6 +87,8 @@ const none = z.object({});
 declare module 'fastify' {
   interface FastifyRequest {
     auth?: TokenInfo;
+    /** The console session id the request came with, when it was authenticated by one. */
+    session?: string;
   }
 }
 
@@ -97,7 +101,7 @@ export function addRoute<B extends z.ZodType = typeof none, Q extends z.ZodType 
   app.route({
     method: def.method,
     url: def.url,
-    config: { roles: def.roles },
+    config: { roles: def.roles, ...(def.public ? { public: true } : {}) },
     handler: async (req, reply) => {
       const auth = req.auth!;
       const body = def.body ? parseOr400(def.body, req.body, 'body') : {};

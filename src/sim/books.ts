@@ -21,6 +21,9 @@ export class Books {
   private readonly active = new Map<string, number>();
   private rate = 0;
   peakRate = 0; // $/h at the busiest moment, to tell whether a cap bound
+  /** When asked (the console's chart): every change as [ms, $/h, instances], flat. */
+  steps?: number[];
+  private count = 0;
 
   private readonly limits: Map<string, { maxInstances: number; pricePerHour: number; spot: boolean }>;
 
@@ -36,6 +39,7 @@ export class Books {
     this.active.set(inst.resource, n);
     this.rate += inst.price;
     this.peakRate = Math.max(this.peakRate, this.rate);
+    this.steps?.push(inst.launchedAt, this.rate, ++this.count);
     const r = this.limits.get(inst.resource)!;
     const { maxInstances, maxPerHour } = this.cfg.budget;
     if (n > r.maxInstances || (maxInstances !== undefined && live.length > maxInstances) || (maxPerHour !== undefined && this.rate > maxPerHour + 1e-9))
@@ -46,6 +50,7 @@ export class Books {
     this.cost += (inst.price * (now - inst.launchedAt)) / HOUR;
     this.active.set(inst.resource, (this.active.get(inst.resource) ?? 1) - 1);
     this.rate -= inst.price;
+    this.steps?.push(now, this.rate, --this.count);
   }
 
   /** A job's first start: its wait is counted once, even if a lost machine makes it run again. */
@@ -81,4 +86,27 @@ export function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   const k = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[k]!;
+}
+
+/** The steps as at most `points` samples (the highest of each bucket), for a chart. */
+export function seriesOf(steps: number[], endMs: number, points = 200): { t: number; dollarsPerHour: number; instances: number }[] {
+  if (!steps.length) return [];
+  const span = Math.max(1, endMs);
+  const out: { t: number; dollarsPerHour: number; instances: number }[] = [];
+  let i = 0;
+  let rate = 0;
+  let count = 0;
+  for (let b = 0; b < points; b++) {
+    const end = ((b + 1) * span) / points;
+    let maxRate = rate;
+    let maxCount = count;
+    for (; i < steps.length && steps[i] <= end; i += 3) {
+      rate = steps[i + 1];
+      count = steps[i + 2];
+      maxRate = Math.max(maxRate, rate);
+      maxCount = Math.max(maxCount, count);
+    }
+    out.push({ t: Math.round((b * span) / points / 1000), dollarsPerHour: Math.round(maxRate * 100) / 100, instances: maxCount });
+  }
+  return out;
 }

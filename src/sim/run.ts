@@ -4,7 +4,7 @@ import type { AppConfig } from '../domain/autoscaler/config.js';
 import { SimulationSchema, type SimulationConfig } from '../domain/autoscaler/simulation-config.js';
 import { spotRatePerHour } from '../domain/autoscaler/spot-model.js';
 import { SimCloud } from '../autoscaler/providers/simulated/cloud.js';
-import { percentile } from './books.js';
+import { percentile, seriesOf } from './books.js';
 import { ClearMlDriver } from './clearml.js';
 import { Engine, type Driver, type SimJob } from './engine.js';
 import { FlotillaDriver } from './flotilla.js';
@@ -19,6 +19,8 @@ export interface SimulateOptions {
   seed?: number;
   /** Called now and then with the share of jobs that have arrived (0..1). */
   onProgress?: (fraction: number) => void;
+  /** Also return a series of $/h and instances for a chart. */
+  series?: boolean;
 }
 
 export interface SimResult {
@@ -51,7 +53,7 @@ export function runSimulation(opts: SimulateOptions): SimResult {
 }
 
 /** The result plus the peak spend rate (the benchmark uses it to say whether the $/h cap bound). */
-export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHour: number } {
+export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHour: number; series?: ReturnType<typeof seriesOf> } {
   const t0 = performance.now();
   const policy = opts.policy ?? 'flotilla';
   const sim = simulationOf(opts.config);
@@ -59,6 +61,7 @@ export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHo
   const cloud = new SimCloud(opts.seed ?? 1, sim.bootTime, sim.faults, spotRates(opts.config, sim));
   const driver: Driver = policy === 'clearml' ? new ClearMlDriver(opts.config) : new FlotillaDriver(opts.config);
   const engine = new Engine(opts.config, cloud, jobs, driver, opts.onProgress);
+  if (opts.series) engine.books.steps = [];
   engine.run();
   const b = engine.books;
   const waits = Float64Array.from(b.waits).sort();
@@ -85,7 +88,7 @@ export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHo
     extra_wait_hours: round(b.waitedAgainMs / 3_600_000, 2),
     replay_ms: Math.round(performance.now() - t0),
   };
-  return { result, peakUsdPerHour: b.peakRate };
+  return { result, peakUsdPerHour: b.peakRate, ...(b.steps ? { series: seriesOf(b.steps, engine.now) } : {}) };
 }
 
 function spotRates(cfg: AppConfig, sim: SimulationConfig): Map<string, number> {

@@ -27,6 +27,8 @@ export interface InstanceRecord {
   endedAt: number | null;
   workerId: string | null;
   message: string | null;
+  /** What a person asked from the console, not yet done: 'drain' or 'terminate'. */
+  requested?: 'drain' | 'terminate';
 }
 
 export interface Decision {
@@ -51,6 +53,7 @@ const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
   id: r.id, app: r.app, resource: r.resource, providerId: r.provider_id, state: r.state as InstanceState,
   offering: JSON.parse(r.offering), pricePerHour: r.price_per_hour, launchedAt: r.launched_at,
   stateChangedAt: r.state_changed_at, endedAt: r.ended_at, workerId: r.worker_id, message: r.message,
+  ...(r.requested ? { requested: r.requested as 'drain' | 'terminate' } : {}),
 });
 
 /** A stored app was validated when applied; a key a later version no longer knows is dropped, so it still loads. */
@@ -87,15 +90,16 @@ export class AppRepo {
 }
 
 export class InstanceRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo) {}
+  constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo, private readonly events?: Events) {}
 
   /** Every instance starts `requested`; from there only `move` changes its state. */
   async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state'> & { state?: 'requested' }): Promise<void> {
     await this.db.insertInto('instances').values({
       id: i.id, app: i.app, resource: i.resource, provider_id: null, state: 'requested', offering: JSON.stringify(i.offering),
       price_per_hour: i.pricePerHour, launched_at: i.launchedAt, state_changed_at: i.launchedAt, ended_at: null,
-      worker_id: null, message: null,
+      worker_id: null, message: null, requested: null,
     }).execute();
+    this.events?.publish({ kind: 'instances', app: i.app });
   }
 
   /** Fields other than the state; the state changes only through `move`. */
@@ -132,6 +136,29 @@ export class InstanceRepo {
       throw new InvalidTransitionError(`instance ${id}`, cur.state, to, `expected ${from}: it changed meanwhile`);
     }
     if (ended) await this.revokeTokensOf(id);
+    const app = (await this.db.selectFrom('instances').select('app').where('id', '=', id).executeTakeFirst())?.app;
+    if (app) this.events?.publish({ kind: 'instances', app });
+  }
+
+  /**
+   * A person's request from the console: 'drain' (no new task, stopped when idle) or 'terminate' (now). The app's
+   * reconciler carries it out at its next pass, which the event wakes. Only a live instance can be asked.
+   */
+  async request(id: string, what: 'drain' | 'terminate'): Promise<InstanceRecord> {
+    const r = await this.db.updateTable('instances').set({ requested: what }).where('id', '=', id)
+      .where('state', 'in', ['requested', 'booting', 'ready']).executeTakeFirst();
+    const cur = await this.get(id);
+    if (!cur) throw new NotFoundError(`instance ${id} not found`);
+    if (Number(r.numUpdatedRows) !== 1) throw new InvalidTransitionError(`instance ${id}`, cur.state, what === 'drain' ? 'draining' : 'terminating', 'it is no longer running');
+    this.events?.publish({ kind: 'instances', app: cur.app, requested: true });
+    return cur;
+  }
+
+  /** Live instances a person asked to drain or terminate. */
+  async requestedOf(app: string): Promise<InstanceRecord[]> {
+    const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
+      .where('requested', 'is not', null).where('state', 'in', ['requested', 'booting', 'ready']).execute();
+    return rows.map(toInstance);
   }
 
   /** An ended machine's agent and bootstrap tokens die with it. */
@@ -159,6 +186,13 @@ export class InstanceRepo {
     return rows.map(toInstance);
   }
 
+  /** Every app's instances that ran at some time after `since` (the console's spend of all apps in one query). */
+  async ranSince(since: number): Promise<InstanceRecord[]> {
+    const rows = await this.db.selectFrom('instances').selectAll()
+      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', since)])).execute();
+    return rows.map(toInstance);
+  }
+
   async listAll(app?: string, limit = 200): Promise<InstanceRecord[]> {
     let q = this.db.selectFrom('instances').selectAll().orderBy('launched_at', 'desc').limit(limit);
     if (app) q = q.where('app', '=', app);
@@ -176,9 +210,12 @@ export class DecisionRepo {
   private readonly settings: JournalSettings;
   private lastAgePrune = -Infinity;
 
-  constructor(private readonly db: Kysely<Database>, o: { clock?: Clock; journal?: Partial<JournalSettings> } = {}) {
+  private readonly events?: Events;
+
+  constructor(private readonly db: Kysely<Database>, o: { clock?: Clock; journal?: Partial<JournalSettings>; events?: Events } = {}) {
     this.settings = { ...DEFAULT_JOURNAL, ...o.journal };
     this.clock = o.clock ?? systemClock;
+    this.events = o.events;
   }
 
   private readonly clock: Clock;
@@ -203,6 +240,7 @@ export class DecisionRepo {
       await this.pruneApp(d.app);
     }
     if (this.clock.now() - this.lastAgePrune >= AGE_PRUNE_EVERY_MS) await this.pruneOld();
+    this.events?.publish({ kind: 'decisions', app: d.app });
   }
 
   /** Keeps the newest maxRowsPerApp rows of `app`. */

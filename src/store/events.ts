@@ -11,7 +11,11 @@ export type StoreEvent =
   | { kind: 'task'; taskId: string; queue: string }
   | { kind: 'log'; taskId: string }
   | { kind: 'worker'; workerId: string }
-  | { kind: 'apps' };
+  | { kind: 'apps' }
+  /** An instance record changed (the console's live view); `requested`: a person asked to drain or terminate it. */
+  | { kind: 'instances'; app: string; requested?: true }
+  /** A journal row was written (the console's live view). */
+  | { kind: 'decisions'; app: string };
 
 const CHANNEL = 'flotilla_events';
 const BEAT_MS = 10_000;

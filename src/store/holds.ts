@@ -19,9 +19,12 @@ export function headOf(dialect: Dialect, queue: string): Sql {
     ORDER BY priority DESC, position ASC LIMIT 1 ${dialect === 'postgres' ? SKIP_LOCKED : NOTHING})`;
 }
 
-/** A stopped worker (its autoscaler is taking its machine away) takes nothing: checked in the taking statement. */
+/**
+ * A stopped worker (its autoscaler is taking its machine away) or a draining one (a person asked, from the console)
+ * takes nothing: checked in the taking statement.
+ */
 const notStopped = (workerId: string) =>
-  q`NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND stopped_at IS NOT NULL)`;
+  q`NOT EXISTS (SELECT 1 FROM workers WHERE id = ${workerId} AND (stopped_at IS NOT NULL OR draining_at IS NOT NULL))`;
 
 type Take = { workerId: string; which: Sql | string; statuses: 'queued' | 'queued or scheduled'; lease: LeaseGrant; now: number };
 type End = { taskId: string; leaseId: string; workerId?: string; report: EndReport; now: number };

@@ -8,6 +8,8 @@ import { QueueRepo } from './queues.js';
 import { TokenRepo } from './tokens.js';
 import { SecretRepo } from './secrets.js';
 import { AppRepo, DecisionRepo, InstanceRepo } from './apps.js';
+import { SessionRepo } from './sessions.js';
+import { HistoryRepo } from './history.js';
 import type { Clock } from '../domain/clock.js';
 import type { JournalSettings } from '../domain/journal.js';
 
@@ -31,6 +33,8 @@ export class Store {
   readonly apps: AppRepo;
   readonly instances: InstanceRepo;
   readonly decisions: DecisionRepo;
+  readonly sessions: SessionRepo;
+  readonly history: HistoryRepo;
 
   private constructor(readonly db: Db, opts: StoreOptions) {
     this.events = new Events(db.pool);
@@ -41,8 +45,10 @@ export class Store {
     this.tokens = new TokenRepo(db.kysely);
     this.secrets = new SecretRepo(db.kysely);
     this.apps = new AppRepo(db.kysely, this.events);
-    this.instances = new InstanceRepo(db.kysely, this.tokens);
-    this.decisions = new DecisionRepo(db.kysely, { clock: opts.clock, journal: opts.journal });
+    this.instances = new InstanceRepo(db.kysely, this.tokens, this.events);
+    this.decisions = new DecisionRepo(db.kysely, { clock: opts.clock, journal: opts.journal, events: this.events });
+    this.sessions = new SessionRepo(db.kysely, this.tokens);
+    this.history = new HistoryRepo(db.kysely);
   }
 
   static async open(url: string, opts: StoreOptions = {}): Promise<Store> {

@@ -51,6 +51,8 @@ export interface WorkerTable {
   last_seen: number;
   idle_since: number | null;
   stopped_at: number | null;
+  /** Set by a drain from the console (migration 006): the worker takes no new task. */
+  draining_at: number | null;
 }
 
 export interface TokenTable {
@@ -89,6 +91,8 @@ export interface InstanceTable {
   ended_at: number | null;
   worker_id: string | null;
   message: string | null;
+  /** What a person asked from the console (migration 006): 'drain' or 'terminate'; the reconciler acts on it. */
+  requested: string | null;
 }
 
 export interface DecisionTable {
@@ -113,6 +117,23 @@ export interface SecretTable {
   updated_at: number;
 }
 
+export interface SessionTable {
+  /** SHA-256 of the session id (the cookie's value); the id itself is never stored. */
+  hash: string;
+  token_id: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AppHistoryTable {
+  app: string;
+  at: number;
+  /** JSON: instances by lifecycle state. */
+  by_state: string;
+  waiting: number;
+  dollars_per_hour: number;
+}
+
 export interface Database {
   queues: QueueTable;
   tasks: TaskTable;
@@ -123,4 +144,6 @@ export interface Database {
   instances: InstanceTable;
   decisions: DecisionTable;
   secrets: SecretTable;
+  sessions: SessionTable;
+  app_history: AppHistoryTable;
 }

@@ -47,6 +47,21 @@ export function toTask(r: Selectable<TaskTable>, spec?: TaskSpec): Task {
   };
 }
 
+const encodeCursor = (parts: (string | number)[]) => Buffer.from(parts.join(':')).toString('base64url');
+/** A cursor from an earlier page; one that is not (edited, or from another listing) is a ValidationError-like 400. */
+function decodeCursor(c: string): string[] {
+  const parts = Buffer.from(c, 'base64url').toString().split(':');
+  if (parts.length !== 2 || !/^-?\d+$/.test(parts[0])) throw new BadCursorError();
+  return parts;
+}
+
+export class BadCursorError extends Error {
+  readonly statusCode = 400;
+  constructor() {
+    super('cursor: not a cursor this listing gave; start again without it');
+  }
+}
+
 export interface FinishReport {
   status: 'completed' | 'failed' | 'aborted';
   exitCode: number | null;
@@ -130,15 +145,36 @@ export class TaskRepo {
   }
 
   async list(f: { queue?: string; status?: TaskStatus; limit?: number; offset?: number }): Promise<Task[]> {
+    return (await this.page(f)).tasks;
+  }
+
+  /**
+   * One page of tasks, newest first (queued ones in queue order), and the cursor of the next page: keyset paging, so
+   * page 100 of a long list costs what page 1 does (an offset reads and drops every row before it).
+   */
+  async page(f: { queue?: string; status?: TaskStatus; limit?: number; offset?: number; cursor?: string }): Promise<{ tasks: Task[]; nextCursor: string | null }> {
     let q = this.db.selectFrom('tasks').selectAll();
     if (f.queue) q = q.where('queue', '=', f.queue);
     if (f.status) q = q.where('status', '=', f.status);
     const queuedOrder = f.status === 'queued';
+    const after = f.cursor ? decodeCursor(f.cursor) : undefined;
+    if (after && queuedOrder) {
+      const [priority, position] = after.map(Number);
+      q = q.where((eb) => eb.or([eb('priority', '<', priority), eb.and([eb('priority', '=', priority), eb('position', '>', position)])]));
+    } else if (after) {
+      const [createdAt, id] = after;
+      q = q.where((eb) => eb.or([eb('created_at', '<', Number(createdAt)), eb.and([eb('created_at', '=', Number(createdAt)), eb('id', '>', id)])]));
+    }
     q = queuedOrder
       ? q.orderBy('priority', 'desc').orderBy('position', 'asc')
       : q.orderBy('created_at', 'desc').orderBy('id');
-    const rows = await q.limit(f.limit ?? 100).offset(f.offset ?? 0).execute();
-    return rows.map((r) => toTask(r));
+    const limit = f.limit ?? 100;
+    const rows = await q.limit(limit + 1).offset(after ? 0 : f.offset ?? 0).execute();
+    const more = rows.length > limit;
+    const tasks = rows.slice(0, limit);
+    const last = tasks[tasks.length - 1];
+    const nextCursor = more && last ? encodeCursor(queuedOrder ? [last.priority, last.position] : [last.created_at, last.id]) : null;
+    return { tasks: tasks.map((r) => toTask(r)), nextCursor };
   }
 
   /** The scheduled and running tasks of these queues, in one statement per 500 queues (SQLite's bound-value cap). */
@@ -161,6 +197,28 @@ export class TaskRepo {
       .groupBy(['queue', 'status'])
       .execute();
     return rows.map((r) => ({ queue: r.queue, status: r.status, n: Number(r.n) }));
+  }
+
+  /** How long each task started since `since` waited (queued → started), by queue: the console's wait percentiles. */
+  async waitsSince(since: number): Promise<Map<string, number[]>> {
+    const rows = await this.db.selectFrom('tasks').select(['queue', 'queued_at', 'started_at'])
+      .where('started_at', '>=', since).execute();
+    const out = new Map<string, number[]>();
+    for (const r of rows) {
+      const list = out.get(r.queue) ?? [];
+      list.push(Math.max(0, Number(r.started_at) - Number(r.queued_at)));
+      out.set(r.queue, list);
+    }
+    return out;
+  }
+
+  /** Tasks of these queues that ran and ended since `since` (a trace of what an app served), oldest first. */
+  async endedSince(queues: string[], since: number, limit: number): Promise<{ id: string; queue: string; createdAt: number; startedAt: number; endedAt: number }[]> {
+    if (!queues.length) return [];
+    const rows = await this.db.selectFrom('tasks').select(['id', 'queue', 'created_at', 'started_at', 'ended_at'])
+      .where('queue', 'in', queues).where('started_at', '>=', since).where('ended_at', 'is not', null)
+      .orderBy('created_at').limit(limit).execute();
+    return rows.map((r) => ({ id: r.id, queue: r.queue, createdAt: Number(r.created_at), startedAt: Number(r.started_at), endedAt: Number(r.ended_at) }));
   }
 
   /** Per queue: tasks waiting for a worker, and when the oldest of them was queued. */

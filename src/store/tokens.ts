@@ -96,6 +96,13 @@ export class TokenRepo {
     return info;
   }
 
+  /** A valid token's record by its id (a console session holds the id, not the token). */
+  async byId(id: string, now = Date.now()): Promise<TokenInfo | null> {
+    const r = await this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!r || r.used_at !== null || (r.expires_at !== null && r.expires_at < now)) return null;
+    return toInfo(r);
+  }
+
   /** Revokes every token scoped to one of `scopes` (an ended machine's agent and bootstrap tokens). */
   async revokeScoped(scopes: string[]): Promise<void> {
     const wanted = new Set(scopes);
@@ -105,6 +112,14 @@ export class TokenRepo {
 
   private forget(id: string): void {
     for (const [token, v] of this.verified) if (v.info.id === id) this.verified.delete(token);
+    for (const f of this.forgetters) f(id);
+  }
+
+  private readonly forgetters: ((tokenId: string) => void)[] = [];
+
+  /** Called when a token is revoked here, so caches keyed by something else (console sessions) drop it at once. */
+  onForget(f: (tokenId: string) => void): void {
+    this.forgetters.push(f);
   }
 
   /** One-time tokens (bootstrap): the first use wins, any later use fails. */

@@ -25,6 +25,7 @@ export function toWorker(r: Selectable<WorkerTable>, offlineAfterMs: number, now
     lastSeen: r.last_seen,
     idleSince: r.idle_since,
     status,
+    ...(r.draining_at !== null && r.draining_at !== undefined ? { draining: true } : {}),
   };
 }
 
@@ -131,6 +132,11 @@ export class WorkerRepo {
     const r = await db.updateTable('workers').set({ stopped_at: now }).where('id', '=', id)
       .where('current_task', 'is', null).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Drains a worker (console): it takes no new task; its reconciler stops it once it is idle. */
+  async drain(id: string, now: number): Promise<void> {
+    await this.db.updateTable('workers').set({ draining_at: now }).where('id', '=', id).where('draining_at', 'is', null).execute();
   }
 
   async stop(id: string, now: number, db: Kysely<Database> = this.db): Promise<void> {

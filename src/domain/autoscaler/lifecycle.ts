@@ -64,9 +64,11 @@ export type DecisionKind =
   | 'instance-lost' // the cloud no longer runs it (spot reclaim, machine lost)
   | 'task-recovered' // a task of a lost instance went back to its queue
   | 'stop-skipped' // a stop was called off: the worker took a task meanwhile
-  | 'terminate-all'; // the app was deleted: everything it ran was stopped
+  | 'terminate-all' // the app was deleted: everything it ran was stopped
+  | 'drain'; // a person asked (console) to drain an instance: its task finishes, it takes no new one
 
 export const DECISION_KINDS: readonly DecisionKind[] = [
   'launch', 'capacity-error', 'launch-failed', 'terminate', 'boot-timeout', 'worker-exited', 'worker-lost', 'refuse',
   'wait', 'adopt', 'orphan-terminated', 'instance-lost', 'task-recovered', 'stop-skipped', 'terminate-all',
+  'drain',
 ];

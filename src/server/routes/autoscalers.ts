@@ -8,11 +8,31 @@ import { whyTask } from '../../autoscaler/why.js';
 import { checkConfig } from '../../domain/config-keys.js';
 import { validateProviderSettings } from '../../autoscaler/providers/index.js';
 import { LIMITS, bounded, idString } from '../../domain/limits.js';
+import { stringify as stringifyYaml } from 'yaml';
 
 const nameParams = z.object({ name: bounded(LIMITS.name).min(1) });
 
+export interface AppIssue { path: (string | number)[]; field: string; message: string }
+
+/** `resources[0].launch.ami` → ['resources', 0, 'launch', 'ami'] (the provider checks name fields this way). */
+const pathOf = (field: string): (string | number)[] =>
+  field.split(/\.|\[(\d+)\]/).filter((p) => p !== undefined && p !== '').map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+
+/**
+ * An app document checked as PUT applies it: strict (an unknown key is named with its path and the nearest known key),
+ * then the provider's own settings. The console's validate answers from the same function, so the two never differ.
+ */
+export function parseApp(body: unknown): { ok: true; data: AppConfig } | { ok: false; issues: AppIssue[] } {
+  const parsed = checkConfig(AppConfigSchema, body);
+  if (!parsed.success)
+    return { ok: false, issues: parsed.issues.map((i) => ({ path: i.path as (string | number)[], field: ['body', ...i.path.map(String)].join('.'), message: i.message })) };
+  const issues = validateProviderSettings(parsed.data);
+  if (issues.length) return { ok: false, issues: issues.map((i) => ({ path: pathOf(i.field), field: i.field, message: i.message })) };
+  return { ok: true, data: parsed.data };
+}
+
 /** Inline provider credentials (allowed for emulators) are never echoed back: use a secret for real keys. */
-function redacted(cfg: AppConfig): AppConfig {
+export function redacted(cfg: AppConfig): AppConfig {
   const settings = cfg.provider.settings;
   if (!settings.credentials || typeof settings.credentials !== 'object') return cfg;
   const masked = Object.fromEntries(Object.keys(settings.credentials).map((k) => [k, '********']));
@@ -25,14 +45,10 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
     summary: 'Create or replace an autoscaler app (the same document as app.yaml)',
     params: nameParams, body: z.record(z.string(), z.unknown()),
     handler: async ({ params, body, reply }) => {
-      // Strict: an unknown key is a 400 naming it, its path and the nearest known key, and nothing is stored.
-      const parsed = checkConfig(AppConfigSchema, { ...body, name: body.name ?? params.name });
-      if (!parsed.success)
-        throw new ValidationError(parsed.issues.map((i) => ({ field: ['body', ...i.path.map(String)].join('.'), message: i.message })));
+      const parsed = parseApp({ ...body, name: body.name ?? params.name });
+      if (!parsed.ok) throw new ValidationError(parsed.issues.map((i) => ({ field: i.field, message: i.message })));
       if (parsed.data.name !== params.name)
         throw new ValidationError([{ field: 'body.name', message: `must match the URL's name "${params.name}"` }]);
-      const issues = validateProviderSettings(parsed.data);
-      if (issues.length) throw new ValidationError(issues);
       for (const q of Object.keys(parsed.data.queues)) await store.queues.ensure(q);
       const { created } = await store.apps.put(parsed.data);
       reply.code(created ? 201 : 200);
@@ -48,8 +64,14 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
     handler: async () => appConfigJsonSchema(),
   });
   addRoute(app, routes, {
-    method: 'GET', url: '/api/v1/autoscalers/:name', roles: ['user'], summary: 'One app\'s config',
-    params: nameParams, handler: async ({ params }) => redacted(await store.apps.get(params.name)),
+    method: 'GET', url: '/api/v1/autoscalers/:name', roles: ['user'], summary: 'One app\'s config, as JSON or YAML (export)',
+    params: nameParams, query: z.object({ format: z.enum(['json', 'yaml']).default('json') }),
+    handler: async ({ params, query, reply }) => {
+      const cfg = redacted(await store.apps.get(params.name));
+      if (query.format === 'json') return cfg;
+      reply.type('application/yaml; charset=utf-8');
+      return stringifyYaml(cfg);
+    },
   });
   addRoute(app, routes, {
     method: 'DELETE', url: '/api/v1/autoscalers/:name', roles: ['user'],

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { addRoute } from '../route.js';
 import type { RouteGroup } from '../context.js';
-import { CreateTaskSchema, TASK_STATUSES, FINAL_STATUSES, queueName } from '../../domain/task.js';
+import { CreateTaskSchema, TASK_STATUSES, FINAL_STATUSES, queueName, type ValidTask } from '../../domain/task.js';
 import { waitForEvent } from '../wait.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { idString } from '../../domain/limits.js';
@@ -42,8 +42,20 @@ export const taskRoutes: RouteGroup = ({ app, routes, store, queue, settings, cl
       status: z.enum(TASK_STATUSES).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
       offset: z.coerce.number().int().min(0).default(0),
+      cursor: z.string().max(200).optional().describe('nextCursor of the previous page'),
     }),
-    handler: async ({ query }) => ({ tasks: await store.tasks.list(query) }),
+    handler: async ({ query }) => store.tasks.page(query),
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/tasks/:id/rerun', roles: ['user'], summary: 'Run a task again: a new task with the same spec on the same queue',
+    params: idParams,
+    handler: async ({ params, auth, reply }) => {
+      const t = await store.tasks.get(params.id);
+      const task = await queue.create({ ...t.spec, queue: t.queue, name: t.name, priority: t.priority, maxAttempts: t.maxAttempts } as ValidTask, auth.name)
+        .catch(withQueueHint);
+      reply.code(201);
+      return task;
+    },
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/tasks/:id', roles: ['user'], summary: 'One task',
