@@ -67,7 +67,7 @@ export async function queueBlockers(store: Store, waiting: Record<string, { wait
     const mine = queues.filter((q) => q in cfg.queues);
     if (!mine.length) return;
     const snapshot = await buildSnapshot(store, cfg, await store.instances.live(cfg.name), workers,
-      await recentCapacityErrors(store, cfg, now), waiting);
+      await recentCapacityErrors(store, cfg, now), now, waiting);
     const actions = plan(snapshot, cfg, now);
     for (const q of mine) {
       // A wait (an instance booting for it) is scaling; only a refusal says why it is not.
