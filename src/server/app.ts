@@ -13,6 +13,7 @@ import { queueRoutes } from './routes/queues.js';
 import { taskRoutes } from './routes/tasks.js';
 import { workerRoutes } from './routes/workers.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { installClearml } from '../clearml/api.js';
 
 export interface AppOptions {
   store: Store;
@@ -63,6 +64,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
     reply.header('content-type', ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   });
+  installClearml(app, { store: opts.store, queue: ctx.queue });
   for (const group of [queueRoutes, taskRoutes, workerRoutes, tokenRoutes, ...(opts.extraRoutes ?? [])]) group(ctx);
   return { app, ctx };
 }
