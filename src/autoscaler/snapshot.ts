@@ -25,8 +25,10 @@ export async function buildSnapshot(
   records: InstanceRecord[],
   workers: Map<string, Worker>,
   capacityFailures: CapacityFailure[],
+  /** What waits, when the queues are not Flotilla's (a ClearML server's). */
+  waiting?: Snapshot['queues'],
 ): Promise<Snapshot> {
-  const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
+  const queues = waiting ?? await store.tasks.waitingByQueue(Object.keys(cfg.queues));
   const instances: InstanceView[] = [];
   for (const rec of records) {
     if (rec.state === 'terminated' || rec.state === 'failed') continue;

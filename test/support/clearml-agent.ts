@@ -58,7 +58,7 @@ export function startClearmlAgent(o: ClearmlCredentials & { queues: string[]; wo
   const child = spawn(PYTHON, ['-m', 'clearml_agent', 'daemon', '--foreground', '--queue', ...o.queues, ...(o.args ?? [])], {
     env: {
       PATH: process.env.PATH, HOME: home, ...clearmlAgentEnv(),
-      CLEARML_CONFIG_FILE: conf, CLEARML_WORKER_ID: o.workerId, CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL: '1',
+      CLEARML_CONFIG_FILE: conf, CLEARML_WORKER_ID: o.workerId, CLEARML_AGENT_SKIP_PYTHON_ENV_INSTALL: '1', PYTHONUNBUFFERED: '1',
       CONTAINERS_CONF: process.env.CONTAINERS_CONF, ...o.env,
     },
     cwd: home,
