@@ -3,7 +3,7 @@
 // `flotilla task abort` stops a running one; a kill -9 of the agent requeues its task when the lease runs out;
 // `flotilla worker list` shows the agents; two agents sharing one key pair on one host each hold what they run.
 // The agents run side by side (each waits up to 5 s between polls by its own design).
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { runFlotilla } from '../support/flotilla-process.js';
@@ -23,14 +23,14 @@ async function keyPair(name: string) {
   return JSON.parse(out.slice(out.indexOf('{'))) as { accessKey: string; secretKey: string };
 }
 
-async function agentOn(queue: string, workerId: string, keys?: { accessKey: string; secretKey: string }) {
+async function agentOn(queue: string, workerId: string, keys?: { accessKey: string; secretKey: string }, args: string[] = []) {
   const k = keys ?? await keyPair(`clearml-${workerId}`);
-  const a = startClearmlAgent({ apiServer: `${t.cp.url}/clearml`, ...k, queues: [queue], workerId });
+  const a = startClearmlAgent({ apiServer: `${t.cp.url}/clearml`, ...k, queues: [queue], workerId, args });
   agents.push(a);
   return { agent: a, keys: k };
 }
 
-const ended = (id: string, ms = 60_000) => waitFor(`task ${id} to end`, async () => {
+const ended = (id: string, ms = 90_000) => waitFor(`task ${id} to end`, async () => {
   const task = await t.admin.getTask(id);
   return ['completed', 'failed', 'aborted'].includes(task.status) ? task : undefined;
 }, ms, 200);
@@ -55,6 +55,7 @@ after(async () => {
   await t?.stop();
 });
 
+describe('the real clearml-agent against Flotilla', { concurrency: true }, () => {
 test('a task is taken, runs, its output is in flotilla task logs, it ends completed with exit code 0', { skip: missing }, async () => {
   const { agent, keys } = await agentOn('cm-ok', 'clearml-ok');
   const task = await t.user.createTask({ queue: 'cm-ok', command: 'echo "hello from $WHO"\necho second line', env: { WHO: 'clearml' } });
@@ -121,4 +122,5 @@ test('two agents sharing one key pair on one host: each task is held by the agen
     assert.ok(ranBy, 'one of the agents ran it');
     assert.equal(done.workerId, ranBy.workerId);
   }
+});
 });
