@@ -163,20 +163,15 @@ function readEnviron(pid: string): Record<string, string> | null {
   }
 }
 
-function parentOf(pid: string): string | undefined {
+/** The fields of /proc/PID/stat after the command name (state first, then the parent pid); undefined when it is gone. */
+function statFields(pid: string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-function isZombie(pid: string): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
-}
+const parentOf = (pid: string) => statFields(pid)?.[1];
+const isZombie = (pid: string) => (statFields(pid)?.[0] ?? 'Z') === 'Z';
