@@ -24,6 +24,9 @@ bash scripts/ensure-chromium.sh
 CONTAINERS_CONF="$(bash scripts/ensure-podman.sh)"
 export CONTAINERS_CONF
 
+# The real clearml-agent (test/clearml/) runs on Debian's Python with Debian's packages.
+bash scripts/ensure-clearml-agent.sh
+
 # Real AWS emulator for the EC2 provider tests.
 if ! command -v moto_server >/dev/null; then
   echo "test: moto_server is missing; installing moto[server] with pip" >&2

@@ -9,6 +9,7 @@
 //   domain      → (nothing else)                       types, schemas, rules: pure
 //   store       → domain                               persistence; no HTTP, no CLI advice
 //   services    → domain, store                        the owners of state changes (queue, instance lifecycle, act loop)
+//   clearml     → domain, store, services, root        the ClearML API adapter and app source: translates onto the services
 //   client      → domain                               the HTTP client: used by cli, agent, k8s and tests
 //   agent       → domain, client, root                 runs on a worker machine and talks to the server over HTTP
 //   autoscaler  → anything but server, cli, sim
@@ -27,7 +28,7 @@ import ts from 'typescript';
 
 const ROOT = resolve(import.meta.dirname, import.meta.dirname.includes(`${sep}dist${sep}`) ? '../..' : '..');
 
-const ALL = ['domain', 'store', 'services', 'client', 'agent', 'autoscaler', 'k8s', 'sim', 'server', 'cli', 'root'] as const;
+const ALL = ['domain', 'store', 'services', 'clearml', 'client', 'agent', 'autoscaler', 'k8s', 'sim', 'server', 'cli', 'root'] as const;
 type Layer = (typeof ALL)[number];
 const but = (...no: Layer[]): Layer[] => ALL.filter((l) => !no.includes(l));
 
@@ -36,6 +37,7 @@ export const RULES: Record<Layer, { may: readonly Layer[]; rule: string }> = {
   domain: { may: [], rule: 'domain may import only domain' },
   store: { may: ['domain'], rule: 'store may import only domain and store' },
   services: { may: ['domain', 'store'], rule: 'services may import only domain, store and services' },
+  clearml: { may: ['domain', 'store', 'services', 'root'], rule: 'clearml may import only domain, store, services and clearml' },
   client: { may: ['domain'], rule: 'client may import only domain and client' },
   agent: { may: ['domain', 'client', 'root'], rule: 'agent may import only domain, client and agent' },
   autoscaler: { may: but('server', 'cli', 'sim'), rule: 'autoscaler may not import server, cli or sim' },

@@ -4,6 +4,8 @@
 import type { Store } from '../store/index.js';
 import type { AppConfig, ResourceConfig } from '../domain/autoscaler/config.js';
 import { TAG, type LaunchRequest, type Offering } from './providers/types.js';
+import type { ClearmlSource } from '../clearml/source.js';
+import { clearmlStartupScript } from '../clearml/startup.js';
 
 export interface StartupScriptInput {
   cfg: AppConfig;
@@ -21,6 +23,8 @@ export interface LaunchContext {
   controlPlaneId: string;
   /** Cloud providers: renders the machine's start-up script. Absent: the agent is started directly. */
   renderStartupScript?: (i: StartupScriptInput) => string;
+  /** The app serves a ClearML server's queues: its instances run clearml-agent (src/clearml/source.ts). */
+  clearml?: ClearmlSource;
 }
 
 /** Queues served by a resource: every queue that lists it. */
@@ -44,6 +48,11 @@ export async function launchRequest(
   // The agent's token is bound to this instance, app, resource and queues (domain/agent-scope.ts).
   const binding = { app: cfg.name, resource: resource.name, queues };
   const base = { appId: cfg.name, resource: resource.name, clientToken: instanceId, offering, launch: resource.launch, tags };
+  if (ctx.clearml) {
+    // No Flotilla token: the agent speaks to the ClearML server with the key pair of the app's secret.
+    const clearml = { ...await ctx.clearml.launch(resource.name, instanceId, queues), args: agentArgs(cfg) };
+    return { ...base, startupScript: ctx.renderStartupScript ? clearmlStartupScript(clearml, cfg.execution.startupScript) : '', clearml };
+  }
   if (!ctx.renderStartupScript) {
     const { token } = await ctx.store.tokens.create(`instance ${instanceId}`, 'agent', { scope: instanceId, ...binding });
     return { ...base, startupScript: '', agent: { server: ctx.serverUrl, token, queues, args: agentArgs(cfg) } };

@@ -11,6 +11,8 @@ import type { ComputeProvider } from './providers/types.js';
 import { DeferredProvider } from './providers/deferred.js';
 import type { StartupScriptInput } from './launch.js';
 import { resolveTimings, type Timings } from '../domain/timings.js';
+import type { ClearmlSourceConfig } from '../domain/autoscaler/source.js';
+import { CLEARML_POLL_MS, ClearmlSource } from '../clearml/source.js';
 
 export interface ManagerOptions {
   store: Store;
@@ -26,6 +28,10 @@ export interface ManagerOptions {
   /** The decrypted credentials of an app's provider.settings.credentialsSecret (the control plane: the secrets vault). */
   credentialsFor?: (cfg: AppConfig) => Promise<Record<string, unknown> | undefined>;
   renderStartupScript?: (i: StartupScriptInput) => string;
+  /** The key pair of an app's source.credentialsSecret (source: clearml; the control plane: the secrets vault). */
+  clearmlCredentialsFor?: (cfg: AppConfig) => Promise<{ accessKey: string; secretKey: string }>;
+  /** How often apps serving a ClearML server look at it (default CLEARML_POLL_MS). */
+  clearmlPollMs?: number;
   reconciler?: Partial<ReconcilerOptions>;
 }
 
@@ -47,6 +53,7 @@ export class AutoscalerManager implements Controller {
   private readonly controlPlaneId = randomUUID();
   private off?: () => void;
   private timer?: NodeJS.Timeout;
+  private clearmlTimer?: NodeJS.Timeout;
   private loading: Promise<void> = Promise.resolve();
   private readonly timings: Timings;
 
@@ -62,6 +69,10 @@ export class AutoscalerManager implements Controller {
       else if (e.kind === 'instances' && e.requested) void this.reconcilers.get(e.app)?.wake();
     });
     this.timer = setInterval(() => this.wakeAll(), this.timings.tickMs);
+    // Nothing on a ClearML server wakes its apps: they look at it more often than the safety-net tick.
+    this.clearmlTimer = setInterval(() => {
+      for (const r of this.reconcilers.values()) if (r.cfg.source?.kind === 'clearml') void r.wake();
+    }, this.o.clearmlPollMs ?? CLEARML_POLL_MS);
     this.reload();
     await this.loading;
   }
@@ -69,6 +80,7 @@ export class AutoscalerManager implements Controller {
   stop(): void {
     this.off?.();
     clearInterval(this.timer);
+    clearInterval(this.clearmlTimer);
     this.reconcilers.clear();
   }
 
@@ -93,7 +105,7 @@ export class AutoscalerManager implements Controller {
     }
     for (const cfg of apps) {
       const cur = this.reconcilers.get(cfg.name);
-      if (cur && JSON.stringify(cur.cfg.provider) === JSON.stringify(cfg.provider)) cur.cfg = cfg;
+      if (cur && JSON.stringify([cur.cfg.provider, cur.cfg.source]) === JSON.stringify([cfg.provider, cfg.source])) cur.cfg = cfg;
       else this.reconcilers.set(cfg.name, await this.make(cfg));
       void this.reconcilers.get(cfg.name)!.wake();
     }
@@ -107,8 +119,16 @@ export class AutoscalerManager implements Controller {
     return new Reconciler(cfg, {
       store: this.o.store, queue: this.o.queue, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
       renderStartupScript: record.capabilities.startupScript ? this.o.renderStartupScript : undefined, log: this.o.log,
+      clearml: cfg.source?.kind === 'clearml' ? this.clearmlSource(cfg, cfg.source) : undefined,
       listEveryMs: t.listEveryMs, orphanGraceMs: t.orphanGraceMs, requestedGraceMs: t.requestedGraceMs, minGapMs: t.minGapMs,
       ...this.o.reconciler,
+    });
+  }
+
+  private clearmlSource(cfg: AppConfig, source: ClearmlSourceConfig): ClearmlSource {
+    return new ClearmlSource(cfg.name, source, async () => {
+      if (!this.o.clearmlCredentialsFor) throw new Error(`app "${cfg.name}": this control plane reads no ClearML credentials`);
+      return this.o.clearmlCredentialsFor(cfg);
     });
   }
 

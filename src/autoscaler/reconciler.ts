@@ -70,6 +70,7 @@ export class Reconciler {
           if (this.again && gap > 0) await new Promise((r) => setTimeout(r, gap));
         } while (this.again);
       } catch (e) {
+        this.o.clearml?.reset();
         this.o.log?.(`autoscaler ${this.cfg.name}: pass failed: ${(e as Error).message}`);
       } finally {
         this.running = null;
@@ -105,7 +106,8 @@ export class Reconciler {
     const records = await store.instances.live(this.cfg.name);
     const workers = await this.workers();
     await this.markReady(records, workers);
-    const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures, now);
+    const waiting = this.o.clearml ? await this.o.clearml.waiting(Object.keys(this.cfg.queues)) : undefined;
+    const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures, now, waiting);
     const actions = plan(snapshot, this.cfg, now);
     await this.notes(actions, snapshot.queues);
     this.seen = { records: new Map(records.map((r) => [r.id, r])), workers };
@@ -113,6 +115,8 @@ export class Reconciler {
   }
 
   private async workers(): Promise<Map<string, Worker>> {
+    // A ClearML app's workers are the ClearML server's, named after the instances (src/clearml/source.ts).
+    if (this.o.clearml) return indexWorkers(await this.o.clearml.workers(this.now()));
     return indexWorkers((await this.o.store.workers.list()).filter((w) => w.app === this.cfg.name || w.instanceId));
   }
 
@@ -170,7 +174,8 @@ export class Reconciler {
     if (!rec) return;
     const { store, provider } = this.o;
     const w = workerOf(rec, this.seen.workers);
-    if (w && (a.reason === 'idle' || a.reason === 'budget-reclaim')) {
+    // A ClearML server cannot be told to stop a worker: the snapshot's "idle" stands (docs/clearml.md).
+    if (w && !this.o.clearml && (a.reason === 'idle' || a.reason === 'budget-reclaim')) {
       // Re-check right before stopping: the worker may have taken a task since the snapshot.
       if (!(await this.o.queue.stopIfIdle(w.id))) {
         await this.journal('stop-skipped', null, `kept ${rec.id}: its worker took a task`, { instance: rec.id });

@@ -27,7 +27,8 @@ export async function buildSnapshot(
   workers: Map<string, Worker>,
   capacityFailures: CapacityFailure[],
   now: number,
-  /** What waits in every queue, when the caller read it already (the console's overview, for all apps at once). */
+  /** What waits in every queue, when the caller read it already (the console's overview for all apps at once), or when
+   * the queues are not Flotilla's (a ClearML server's). */
   waiting?: Record<string, { waiting: number; oldestAt?: number }>,
 ): Promise<Snapshot> {
   const queues = waiting

@@ -97,7 +97,7 @@ export class FlotillaClient {
   // Tokens
   /** `app`: an agent token bound to that autoscaler app (it may register the app's workers and read its secrets). */
   createToken = (name: string, role: 'admin' | 'user' | 'agent', ttlSeconds?: number, o: { app?: string } = {}) =>
-    this.request<{ token: string; id: string; role: string; app: string | null }>('POST', '/api/v1/tokens', { name, role, ttlSeconds, ...o });
+    this.request<{ token: string; id: string; name: string; role: string; app: string | null }>('POST', '/api/v1/tokens', { name, role, ttlSeconds, ...o });
   listTokens = async () => (await this.request<{ tokens: { id: string; name: string; role: string }[] }>('GET', '/api/v1/tokens')).tokens;
 
   // Secrets: values go in, never come back (except to the agents of the app that uses them)

@@ -13,6 +13,7 @@ import { queueRoutes } from './routes/queues.js';
 import { taskRoutes } from './routes/tasks.js';
 import { workerRoutes } from './routes/workers.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { installClearml } from '../clearml/api.js';
 import { sessionRoutes } from './session.js';
 import { installConsole } from './console-static.js';
 import { consoleRoutes } from './routes/console.js';
@@ -73,6 +74,7 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
     reply.header('content-type', ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
   });
+  installClearml(app, { store: opts.store, queue: ctx.queue });
   for (const group of [queueRoutes, taskRoutes, workerRoutes, tokenRoutes, sessionRoutes, consoleRoutes, ...(opts.extraRoutes ?? [])]) group(ctx);
   installConsole(app, opts.consoleDir);
   return { app, ctx };

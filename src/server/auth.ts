@@ -17,6 +17,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** No caller needed (signing in, the console's static files). */
     public?: boolean;
+    /** The route checks its caller itself and answers in its own shape (the ClearML API, src/clearml/). */
+    ownAuth?: boolean;
   }
 }
 
@@ -25,7 +27,9 @@ export function installAuth(app: FastifyInstance, store: Store): void {
   // checked without a promise or a turn of the event loop.
   app.addHook('onRequest', (req, _reply, done) => {
     const path = req.url.split('?')[0];
-    if (PUBLIC.has(path) || req.routeOptions.config?.public) return done();
+    // A route with its own session check (the ClearML API's JWTs, src/clearml/) answers in its own shape.
+    const config = req.routeOptions.config;
+    if (PUBLIC.has(path) || config?.public || config?.ownAuth) return done();
     const header = req.headers.authorization;
     if (header === undefined) {
       const session = sessionIdOf(req);

@@ -29,10 +29,26 @@ export async function providerCredentials(vault: SecretVault, cfg: AppConfig): P
   return TO_CREDENTIALS[kind](secret.value as Record<string, unknown>);
 }
 
+/** The ClearML key pair named by source.credentialsSecret (an app serving a ClearML server's queues). */
+export async function clearmlCredentials(vault: SecretVault, cfg: AppConfig): Promise<{ accessKey: string; secretKey: string }> {
+  if (cfg.source?.kind !== 'clearml') throw new Error(`app "${cfg.name}" does not serve a ClearML server`);
+  const name = cfg.source.credentialsSecret;
+  const fix = `create it with \`flotilla secret set ${name} --kind clearml\` (accessKey, secretKey)`;
+  const secret = await vault.open(name).catch((e) => {
+    if (e instanceof NotFoundError) throw new Error(`app "${cfg.name}" source.credentialsSecret names secret "${name}", which does not exist: ${fix}`);
+    throw e;
+  });
+  if (secret.kind !== 'clearml')
+    throw new Error(`app "${cfg.name}" source.credentialsSecret names secret "${name}" of kind ${secret.kind}; it must be of kind clearml: ${fix}`);
+  const { accessKey, secretKey } = secret.value as { accessKey: string; secretKey: string };
+  return { accessKey, secretKey };
+}
+
 /** Manager options of a control plane: credentials from the secrets vault, start-up scripts. */
-export function cloudAutoscaling(vault: SecretVault): Pick<ManagerOptions, 'credentialsFor' | 'renderStartupScript'> {
+export function cloudAutoscaling(vault: SecretVault): Pick<ManagerOptions, 'credentialsFor' | 'renderStartupScript' | 'clearmlCredentialsFor'> {
   return {
     credentialsFor: (cfg) => providerCredentials(vault, cfg),
+    clearmlCredentialsFor: (cfg) => clearmlCredentials(vault, cfg),
     renderStartupScript: startupScriptForApp,
   };
 }

@@ -166,6 +166,11 @@ export class QueueService {
     }
   }
 
+  /** The worker is alive though it holds no long poll (a ClearML agent polls, then sleeps): its last-seen time moves. */
+  seen(workerId: string): Promise<void> {
+    return this.store.workers.seen(workerId, this.now());
+  }
+
   /** Extends the lease (a stale one: 409); tells the agent whether the task was aborted meanwhile. */
   heartbeat(taskId: string, leaseId: string): Promise<{ abort: boolean; leaseExpiresAt: number }> {
     return this.store.tasks.heartbeat(taskId, leaseId, this.leaseTtlMs, this.now());
@@ -197,6 +202,23 @@ export class QueueService {
       await this.letGo(tx, events, cur, now, true);
       events.push(...changed(task));
       return task;
+    });
+  }
+
+  /**
+   * A running task changes holder, its lease kept: a ClearML agent's dequeue does not say which of the workers
+   * registered with one token on one host it is (its only header is the host name), so the adapter learns it from
+   * the agent's next report (src/clearml/). The task and both workers' records change in one transaction.
+   */
+  handOver(taskId: string, leaseId: string, to: string): Promise<void> {
+    return this.transaction(async (tx, events, now) => {
+      const cur = await this.store.tasks.lock(tx, taskId, { statuses: ['running'], leaseId });
+      if (!cur) throw staleLease(taskId);
+      if (cur.workerId === to) return;
+      await this.store.tasks.setHolder(tx, taskId, to);
+      await this.letGo(tx, events, cur, now, false);
+      await this.store.workers.setTask(to, taskId, now, tx);
+      events.push({ kind: 'worker', workerId: to }, { kind: 'task', taskId, queue: cur.queue });
     });
   }
 

@@ -320,6 +320,16 @@ export class TaskRepo {
     return { abort: r.abort_requested === 1, leaseExpiresAt: r.lease_expires_at! };
   }
 
+  /**
+   * Who holds a running task, and under which lease: for an adapter whose clients name the task but not the lease
+   * (the ClearML API, src/clearml/); it still changes the task only through the queue service with this lease.
+   */
+  async holder(taskId: string): Promise<{ workerId: string; leaseId: string } | undefined> {
+    const r = await this.db.selectFrom('tasks').select(['worker_id', 'lease_id'])
+      .where('id', '=', taskId).where('status', '=', 'running').executeTakeFirst();
+    return r?.worker_id && r.lease_id ? { workerId: r.worker_id, leaseId: r.lease_id } : undefined;
+  }
+
   /** Whether an abort was asked for the task this lease runs (a read: the lease is not extended); a stale lease: 409. */
   async abortRequested(taskId: string, leaseId: string): Promise<boolean> {
     const r = await this.db.selectFrom('tasks').select('abort_requested')
@@ -360,6 +370,11 @@ export class TaskRepo {
     if (this.hot.dialect === 'postgres') q = q.forUpdate();
     const r = await q.executeTakeFirst();
     return r ? toTask(r) : undefined;
+  }
+
+  /** A running task's holder changes, its lease kept (the queue service's handOver). */
+  async setHolder(tx: Executor, taskId: string, workerId: string): Promise<void> {
+    await tx.updateTable('tasks').set({ worker_id: workerId }).where('id', '=', taskId).where('status', '=', 'running').execute();
   }
 
   /** Running tasks of a worker, locked (see lock). */

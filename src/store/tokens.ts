@@ -45,6 +45,7 @@ const VERIFY_CACHE_MS = 5_000;
 
 export class TokenRepo {
   private readonly verified = new Map<string, { info: TokenInfo; until: number }>();
+  private readonly byIdCache = new Map<string, { v: { info: TokenInfo; hash: string }; until: number }>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -96,21 +97,34 @@ export class TokenRepo {
     return info;
   }
 
-  /** A valid token's record by its id (a console session holds the id, not the token). */
-  async byId(id: string, now = Date.now()): Promise<TokenInfo | null> {
+  /**
+   * A valid token by its id, with its stored hash: the ClearML adapter signs the session tokens (JWTs) it hands
+   * out with the hash, so a revoked or expired token's sessions end with it. Cached like verify().
+   */
+  async byId(id: string, now = Date.now()): Promise<{ info: TokenInfo; hash: string } | null> {
+    const hit = this.byIdCache.get(id);
+    if (hit && hit.until > now && (hit.v.info.expiresAt === null || hit.v.info.expiresAt >= now)) return hit.v;
     const r = await this.db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!r || r.used_at !== null || (r.expires_at !== null && r.expires_at < now)) return null;
-    return toInfo(r);
+    if (!r || r.used_at !== null || (r.expires_at !== null && r.expires_at < now)) {
+      this.byIdCache.delete(id);
+      return null;
+    }
+    const v = { info: toInfo(r), hash: r.hash };
+    if (this.byIdCache.size >= 10_000) this.byIdCache.clear();
+    this.byIdCache.set(id, { v, until: now + VERIFY_CACHE_MS });
+    return v;
   }
 
   /** Revokes every token scoped to one of `scopes` (an ended machine's agent and bootstrap tokens). */
   async revokeScoped(scopes: string[]): Promise<void> {
     const wanted = new Set(scopes);
     for (const [token, v] of this.verified) if (v.info.scope !== null && wanted.has(v.info.scope)) this.verified.delete(token);
+    for (const [id, v] of this.byIdCache) if (v.v.info.scope !== null && wanted.has(v.v.info.scope)) this.byIdCache.delete(id);
     await this.db.deleteFrom('tokens').where('scope', 'in', scopes).execute();
   }
 
   private forget(id: string): void {
+    this.byIdCache.delete(id);
     for (const [token, v] of this.verified) if (v.info.id === id) this.verified.delete(token);
     for (const f of this.forgetters) f(id);
   }

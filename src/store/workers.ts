@@ -96,6 +96,13 @@ export class WorkerRepo {
     return identity;
   }
 
+  /** The workers a token registered that are not stopped (the ClearML adapter tells its agents apart by them). */
+  async ofToken(tokenId: string, now = Date.now()): Promise<Worker[]> {
+    const rows = await this.db.selectFrom('workers').selectAll().where('token_id', '=', tokenId)
+      .where('stopped_at', 'is', null).orderBy('id').execute();
+    return rows.map((r) => toWorker(r, this.offlineAfterMs, now));
+  }
+
   async list(includeStopped = false): Promise<Worker[]> {
     let q = this.db.selectFrom('workers').selectAll().orderBy('registered_at');
     if (!includeStopped) q = q.where('stopped_at', 'is', null);

@@ -2,6 +2,7 @@
 // The reconciler is the only caller; the policy never sees a provider.
 
 import type { Offering } from '../../domain/autoscaler/offering.js';
+import type { ClearmlLaunch } from '../../clearml/source.js';
 
 export type { Market, Offering } from '../../domain/autoscaler/offering.js';
 export type ProviderState = 'pending' | 'running' | 'stopping' | 'terminated';
@@ -18,6 +19,8 @@ export interface LaunchRequest {
   startupScript: string;
   /** What the agent on the new machine needs. The local provider starts it directly; clouds use startupScript. */
   agent?: { server: string; token: string; queues: string[]; args: string[] };
+  /** An app serving a ClearML server's queues: the clearml-agent to start instead (the local provider starts it directly). */
+  clearml?: ClearmlLaunch & { args: string[] };
   /** Set at creation time, never afterwards: flotilla-app, flotilla-resource, flotilla-instance, flotilla-control-plane. */
   tags: Record<string, string>;
 }

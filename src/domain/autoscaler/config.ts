@@ -3,6 +3,7 @@
 // Every object is strict: an unknown key is refused (see ../config-keys.ts); provider.settings and a
 // resource's launch are free-form here and checked by the provider's own strict schema.
 import { z } from 'zod';
+import { AppSourceSchema } from './source.js';
 import { SimulationSchema } from './simulation-config.js';
 import { WarmSchema } from './warm-config.js';
 
@@ -38,6 +39,7 @@ export const AppConfigSchema = z
       kind: z.enum(['local', 'simulated', 'aws', 'gcp']),
       settings: z.record(z.string(), z.unknown()).default({}),
     }),
+    source: AppSourceSchema,
     resources: z.array(ResourceSchema).min(1),
     queues: z
       .record(z.string().min(1), z.array(z.string().min(1)).min(1))

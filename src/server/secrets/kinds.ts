@@ -17,11 +17,15 @@ export const gcpSecretSchema = z.strictObject({
   projectId: z.string().min(1).optional(),
 });
 
+/** The key pair of a ClearML server (an app's source.credentialsSecret; docs/clearml.md). */
+export const clearmlSecretSchema = z.strictObject({ accessKey: z.string().min(1), secretKey: z.string().min(1) });
+
 export const SECRET_KINDS = {
   git: gitSecretSchema,
   storage: storageSecretSchema,
   aws: awsSecretSchema,
   gcp: gcpSecretSchema,
+  clearml: clearmlSecretSchema,
   generic: z.record(z.string(), z.string()),
 } as const;
 

@@ -4,7 +4,7 @@
 // so neither /proc/<pid>/environ, nor its command line, nor a file on disk ever holds it.
 import { spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
-import { openSync, closeSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { openSync, closeSync, readdirSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { privateDir } from '../../../store/private-files.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +44,9 @@ export class LocalProvider implements ComputeProvider {
   async launch(req: LaunchRequest): Promise<LaunchedInstance> {
     const existing = (await this.list(req.appId)).find((p) => p.clientToken === req.clientToken);
     if (existing) return { providerId: existing.providerId, offering: req.offering, state: existing.state };
-    if (!req.agent) throw new Error('local provider: launch request carries no agent settings');
     const tagEnv = Object.fromEntries(Object.entries(req.tags).map(([k, v]) => [ENV[k as keyof typeof ENV] ?? k, v]));
+    if (req.clearml) return this.launchClearml(req, req.clearml, tagEnv);
+    if (!req.agent) throw new Error('local provider: launch request carries no agent settings');
     const args = [this.cliEntry, 'agent', '--server', req.agent.server, '--queue', req.agent.queues.join(','),
       '--worker-id', req.clientToken, '--instance-id', req.clientToken, '--app', req.appId, '--resource', req.resource,
       ...req.agent.args, '--token-fd', String(TOKEN_FD)];
@@ -63,6 +64,33 @@ export class LocalProvider implements ComputeProvider {
     return { providerId: String(child.pid), offering: req.offering, state: 'running' };
   }
 
+  /**
+   * An app serving a ClearML server's queues: the worker process is the real clearml-agent (FLOTILLA_CLEARML_AGENT,
+   * default `clearml-agent`), its clearml.conf a 0600 file next to its log, its work under its own folder.
+   */
+  private launchClearml(req: LaunchRequest, c: NonNullable<LaunchRequest['clearml']>, tagEnv: Record<string, string>): LaunchedInstance {
+    const work = join(this.opts.logDir, `${req.clientToken}-clearml`);
+    privateDir(work);
+    const conf = join(work, 'clearml.conf');
+    writeFileSync(conf, c.conf(work), { mode: 0o600 });
+    const [cmd, ...pre] = (process.env.FLOTILLA_CLEARML_AGENT ?? 'clearml-agent').split(/\s+/).filter(Boolean);
+    const log = openSync(join(this.opts.logDir, `${req.clientToken}.log`), 'a', 0o600);
+    const child = spawn(cmd!, [...pre, 'daemon', '--foreground', '--queue', ...c.queues, ...c.args], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      cwd: work,
+      env: {
+        ...passThroughEnv(), ...clearmlAgentEnv(), HOME: work, PYTHONUNBUFFERED: '1', ...tagEnv,
+        [LAUNCHED_AT]: String(Date.now()), CLEARML_CONFIG_FILE: conf, CLEARML_WORKER_ID: c.workerId,
+      },
+    });
+    closeSync(log);
+    child.on('error', () => undefined); // a missing command: the instance never registers, and its boot timeout says so
+    child.unref();
+    if (!child.pid) throw new Error(`local provider: could not start ${cmd} (set FLOTILLA_CLEARML_AGENT to the clearml-agent command)`);
+    return { providerId: String(child.pid), offering: req.offering, state: 'running' };
+  }
+
   async terminate(providerIds: string[]): Promise<void> {
     for (const id of providerIds) {
       try {
@@ -75,9 +103,16 @@ export class LocalProvider implements ComputeProvider {
 
   async list(appId: string): Promise<ProviderInstance[]> {
     const out: ProviderInstance[] = [];
+    const tagged = new Map<string, Record<string, string>>();
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       const env = readEnviron(pid);
-      if (!env || env[ENV[TAG.app]] !== appId || isZombie(pid)) continue;
+      if (env && env[ENV[TAG.app]] === appId && !isZombie(pid)) tagged.set(pid, env);
+    }
+    for (const [pid, env] of tagged) {
+      // A child of the worker inherits its tags (clearml-agent runs each task in a child process): the instance
+      // is the worker, not each of its children.
+      const parent = tagged.get(parentOf(pid) ?? '');
+      if (parent && parent[ENV[TAG.instance]] === env[ENV[TAG.instance]]) continue;
       const tags: Record<string, string> = {};
       for (const [tag, name] of Object.entries(ENV)) if (env[name]) tags[tag] = env[name];
       out.push({
@@ -109,6 +144,12 @@ function passThroughEnv(): Record<string, string> {
   return Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
 }
 
+/** What the control plane's environment says about running clearml-agent here (its Python path, its own settings). */
+function clearmlAgentEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env)
+    .filter((e): e is [string, string] => e[1] !== undefined && (e[0] === 'PYTHONPATH' || e[0].startsWith('CLEARML_AGENT_'))));
+}
+
 function readEnviron(pid: string): Record<string, string> | null {
   try {
     const raw = readFileSync(`/proc/${pid}/environ`, 'utf8');
@@ -122,11 +163,15 @@ function readEnviron(pid: string): Record<string, string> | null {
   }
 }
 
-function isZombie(pid: string): boolean {
+/** The fields of /proc/PID/stat after the command name (state first, then the parent pid); undefined when it is gone. */
+function statFields(pid: string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return true;
+    return undefined;
   }
 }
+
+const parentOf = (pid: string) => statFields(pid)?.[1];
+const isZombie = (pid: string) => (statFields(pid)?.[0] ?? 'Z') === 'Z';
