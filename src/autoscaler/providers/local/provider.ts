@@ -75,9 +75,12 @@ export class LocalProvider implements ComputeProvider {
 
   async list(appId: string): Promise<ProviderInstance[]> {
     const out: ProviderInstance[] = [];
+    const parents = new Map<string, string | undefined>();
     for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
       const env = readEnviron(pid);
-      if (!env || env[ENV[TAG.app]] !== appId || isZombie(pid)) continue;
+      const stat = env && env[ENV[TAG.app]] === appId ? statOf(pid) : undefined;
+      if (!env || !stat || stat.state === 'Z') continue;
+      parents.set(pid, stat.ppid);
       const tags: Record<string, string> = {};
       for (const [tag, name] of Object.entries(ENV)) if (env[name]) tags[tag] = env[name];
       out.push({
@@ -89,7 +92,9 @@ export class LocalProvider implements ComputeProvider {
         tags,
       });
     }
-    return out;
+    // A child the agent has forked and not yet exec'd (a task's guard) still shows the agent's environment, tags
+    // and all: it is part of its parent's worker, not a second one (the soak saw it counted as a third worker).
+    return out.filter((i) => !parents.has(parents.get(i.providerId) ?? ''));
   }
 }
 
@@ -122,11 +127,13 @@ function readEnviron(pid: string): Record<string, string> | null {
   }
 }
 
-function isZombie(pid: string): boolean {
+/** The process's state letter and parent pid, from /proc/PID/stat (undefined once it is gone). */
+function statOf(pid: string): { state: string; ppid: string } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state, ppid };
   } catch {
-    return true;
+    return undefined;
   }
 }
