@@ -24,13 +24,14 @@ export class CpProcess {
   private logs = '';
   readonly url: string;
 
-  constructor(readonly db: string, readonly dataDir: string, readonly port: number, readonly env: NodeJS.ProcessEnv = {}) {
+  constructor(readonly db: string, readonly dataDir: string, readonly port: number, readonly env: NodeJS.ProcessEnv = {},
+    readonly args: string[] = []) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   async start(): Promise<void> {
     const p = startFlotilla(['server', '--db', this.db, '--data-dir', this.dataDir, '--port', String(this.port), '--log-level', 'info',
-      '--lease-ttl', '5'], { FLOTILLA_TIMINGS: JSON.stringify(FAST_TIMINGS), ...this.env });
+      '--lease-ttl', '5', ...this.args], { FLOTILLA_TIMINGS: JSON.stringify(FAST_TIMINGS), ...this.env });
     this.proc = p;
     await waitFor('the control plane to answer', async () => {
       if (p.child.exitCode !== null) throw new Error(`server exited ${p.child.exitCode}:\n${p.output()}`);
