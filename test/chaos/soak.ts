@@ -1,6 +1,6 @@
 // What one kill -9 soak round measures, and the pieces every kind of round shares: bursts of enqueues with
 // kills at random points between them, and a watcher of the money actually running.
-import type { FlotillaClient } from '../../src/client/index.js';
+import { UnreachableError, type FlotillaClient } from '../../src/client/index.js';
 import type { Rng } from './rng.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -53,9 +53,17 @@ export async function burstsWithKills(r: Rng, o: {
     const n = r.int(4, 10);
     const creates = Array.from({ length: n }, (_, i) => (async () => {
       await new Promise((res) => setTimeout(res, r.int(0, 600)));
-      try {
-        acked.push((await o.client().createTask({ queue: o.queue, command: o.command, name: `b${b}-${i}` })).id);
-      } catch { /* not acknowledged: the control plane died under it */ }
+      // As a user would: retry while the control plane cannot be reached. A create whose answer was lost to a
+      // kill is not acknowledged (its task may exist and run: it is not counted as lost, nor as a duplicate).
+      for (const end = Date.now() + 120_000; Date.now() < end;) {
+        try {
+          acked.push((await o.client().createTask({ queue: o.queue, command: o.command, name: `b${b}-${i}` })).id);
+          return;
+        } catch (e) {
+          if (!(e instanceof UnreachableError) || /socket|reset|closed/i.test(e.reason)) return;
+          await new Promise((res) => setTimeout(res, 250));
+        }
+      }
     })());
     const killing = (async () => {
       await new Promise((res) => setTimeout(res, r.int(0, 900)));
