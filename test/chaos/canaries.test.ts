@@ -70,8 +70,10 @@ test('secret canaries: no token or credential in logs, journal, API answers, /pr
   await admin.putSecret('bucket', 'storage', { aws: { accessKeyId: 'AKIASTORE', secretAccessKey: storageCanary } });
   await admin.request('PUT', `/api/v1/autoscalers/${APP}`, {
     ...awsApp({ name: APP, queue: 'app', maxInstances: 1, bootTimeoutS: 600, settings: { credentialsSecret: 'cloud' } }),
-    execution: { gitSecret: 'repo', storageSecret: 'bucket' },
+    queues: { app: ['cpu'], cloud: ['cpu'] }, execution: { gitSecret: 'repo', storageSecret: 'bucket' },
   });
+  // A task no agent serves: the app launches a machine for it, whose start-up script is checked below.
+  await admin.createTask({ queue: 'cloud', command: 'true' });
   const agentToken = (await admin.createToken('canary agents', 'agent', undefined, { app: APP })).token;
   const tokens = [agentToken, readFileSync(join(dir, 'data/admin-token'), 'utf8').trim()];
   const canaries = [cloudCanary, gitCanary, storageCanary, ...tokens];
@@ -85,12 +87,12 @@ test('secret canaries: no token or credential in logs, journal, API answers, /pr
     const t = await admin.getTask(created.id);
     return ['completed', 'failed', 'aborted'].includes(t.status) && t;
   }, 120_000, 200);
-  // The aws app launched a machine in moto for the queue meanwhile: its start-up script is checked too.
+  // The aws app launched a machine in moto for the queue no agent serves: its start-up script is checked too.
   const ec2 = motoClient(moto.url);
   const machines = await waitFor('a machine of the app in moto', async () => {
     const ms = live(await machinesOf(ec2, APP));
     return ms.length > 0 && ms;
-  }, 30_000, 200);
+  }, 90_000, 200);
   const places: [string, string][] = [];
   places.push(['the start-up script', await userDataOf(ec2, machines[0].id)]);
   const logs = (await admin.logs(task.id)).lines.map((l) => l.text).join('');

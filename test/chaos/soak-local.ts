@@ -61,7 +61,7 @@ export async function localRound(r: Rng, dialect: Dialect, n: number): Promise<R
       if (process.env.CHAOS_VERBOSE) process.stderr.write(`chaos soak: control plane back ${new Date().toISOString()}\n`);
     };
     const acked = await burstsWithKills(r, {
-      client: () => cp.admin(), queue: 'soak', bursts: 3, command: `sleep 0.3; echo $FLOTILLA_TASK_ID >> ${marks.path('ran')}`,
+      client: () => cp.admin(), queue: 'soak', bursts: process.env.CHAOS_LONG ? 3 : 2, command: `sleep 0.3; echo $FLOTILLA_TASK_ID >> ${marks.path('ran')}`,
       kill: async () => (r.chance(0.5) ? killCp() : killAgent().catch(() => undefined)),
     });
     let lost = 0;
