@@ -33,6 +33,7 @@ let db: TestDb;
 let dir: string;
 let cp: CpProcess;
 let agent: AgentProc;
+const scans: ReturnType<typeof startProcScan>[] = [];
 
 before(async () => {
   [moto, gitServer, db] = await Promise.all([startMoto(), startGitServer({ username: 'alice', password: gitCanary }), createTestDb('sqlite')]);
@@ -52,6 +53,7 @@ before(async () => {
 });
 
 after(async () => {
+  for (const s of scans) await s.stop(); // a scan runs until stopped: a failed test must not leave it spinning
   await killAgents(agent ? [agent] : []);
   await cp?.stop();
   await gitServer?.close();
@@ -62,6 +64,7 @@ after(async () => {
 
 test('secret canaries: no token or credential in logs, journal, API answers, /proc, start-up scripts or the database', async () => {
   const scan = startProcScan({ needles: [cloudCanary, gitCanary, storageCanary], environ: true });
+  scans.push(scan);
   cp = new CpProcess(db.url, join(dir, 'data'), await freePort(), { AWS_ENDPOINT_URL: moto.url });
   await cp.start();
   const admin = cp.admin();
@@ -78,6 +81,7 @@ test('secret canaries: no token or credential in logs, journal, API answers, /pr
   const tokens = [agentToken, readFileSync(join(dir, 'data/admin-token'), 'utf8').trim()];
   const canaries = [cloudCanary, gitCanary, storageCanary, ...tokens];
   const agentScan = startProcScan({ needles: tokens, environ: true });
+  scans.push(agentScan);
 
   // A process-mode agent of the app (token through a pipe) runs a task from the private repository.
   agent = spawnAgent(cp.url, agentToken, ['app'], { args: ['--app', APP] });
