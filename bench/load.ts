@@ -107,7 +107,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
     running = false;
     // Wake the agents out of their polls: one task each on their queue ends every loop.
     await user.request('POST', '/api/v1/tasks/batch', { tasks: Array.from({ length: o.agents }, () => ({ queue: 'idle', command: 'true' })) });
-    await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 30_000))]);
+    await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 30_000).unref())]);
     return { ...o, healthz: latency(healthz), create: latency(create), polls, burstCreates, errors };
   } finally {
     child.send('stop');

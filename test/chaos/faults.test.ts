@@ -17,7 +17,7 @@ import { report } from './report.js';
 const LIST_MS = 500;
 const PRICE = 0.01;
 const CAP = 0.035; // 3 machines
-const STEADY_MS = process.env.CHAOS_LONG ? 60_000 : 10_000;
+const STEADY_MS = process.env.CHAOS_LONG ? 60_000 : 5_000;
 const dialects: Dialect[] = process.env.CHAOS_LONG ? ['sqlite', 'postgres'] : ['sqlite'];
 
 let moto: Moto;
