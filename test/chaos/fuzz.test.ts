@@ -10,7 +10,7 @@ import { chaosRng } from './rng.js';
 import { generate, type FuzzRequest, type TokenKind } from './fuzz-gen.js';
 import { report } from './report.js';
 
-const REQUESTS = Number(process.env.CHAOS_FUZZ_REQUESTS ?? (process.env.CHAOS_LONG ? 10_000 : 1_000));
+const REQUESTS = Number(process.env.CHAOS_FUZZ_REQUESTS ?? (process.env.CHAOS_LONG ? 10_000 : 600));
 const HANG_MS = 30_000; // every wait the generator asks for is at most 20 ms; the slowest legitimate answer is far below
 
 interface Side {
