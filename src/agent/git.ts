@@ -1,6 +1,8 @@
 // Clones a task's repository into its working directory. Credentials reach git only through a
-// GIT_ASKPASS helper that reads them from the git process's own env: never in the URL, never in
-// argv, never in the task's env, never stored by a credential helper.
+// GIT_ASKPASS helper that reads them from 0600 files next to it, in a 0700 folder that lives as long as the
+// clone: never in the URL, never in argv, never in any process's environment (the secret canaries found the
+// password in /proc/PID/environ of git and its guard when it travelled in the env), never stored by a
+// credential helper.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +27,8 @@ export interface CloneRequest {
   env?: NodeJS.ProcessEnv;
 }
 
-// $1 is git's prompt, e.g. "Password for 'https://user@host:443': ". sh's printf is a builtin,
-// so the values never show up on a command line.
+// $1 is git's prompt, e.g. "Password for 'https://user@host:443': ". The values are read from files
+// beside the helper by cat, so they never show up on a command line or in an environment.
 const ASKPASS = `#!/bin/sh
 url=\${1#*\\'}; url=\${url%\\'*}
 hostport=\${url#*://}; hostport=\${hostport##*@}; hostport=\${hostport%%/*}
@@ -35,8 +37,8 @@ if [ -n "$FLOTILLA_GIT_HOST" ] && [ "$FLOTILLA_GIT_HOST" != "$hostport" ] && [ "
   exit 1
 fi
 case "$1" in
-  Username*) printf '%s\\n' "$FLOTILLA_GIT_USERNAME" ;;
-  Password*) printf '%s\\n' "$FLOTILLA_GIT_PASSWORD" ;;
+  Username*) cat "\${0%/*}/username" ;;
+  Password*) cat "\${0%/*}/password" ;;
   *) exit 1 ;;
 esac
 `;
@@ -87,13 +89,13 @@ export async function cloneRepository(req: CloneRequest): Promise<{ commit: stri
   const helperDir = mkdtempSync(join(tmpdir(), 'flotilla-git-')); // 0700
   const askpass = join(helperDir, 'askpass.sh');
   writeFileSync(askpass, ASKPASS, { mode: 0o700 });
+  writeFileSync(join(helperDir, 'username'), `${credentials?.username ?? ''}\n`, { mode: 0o600 });
+  writeFileSync(join(helperDir, 'password'), `${credentials?.password ?? ''}\n`, { mode: 0o600 });
   const env: NodeJS.ProcessEnv = {
     ...(req.env ?? process.env),
     GIT_ASKPASS: askpass,
     GIT_TERMINAL_PROMPT: '0',
     GIT_SSH_COMMAND: (req.env ?? process.env).GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    FLOTILLA_GIT_USERNAME: credentials?.username ?? '',
-    FLOTILLA_GIT_PASSWORD: credentials?.password ?? '',
     FLOTILLA_GIT_HOST: credentials?.host ?? '',
   };
   const masker = createMasker(credentials?.password ? [credentials.password] : []);

@@ -71,3 +71,6 @@ export function oversized(value: unknown, where: string): { field: string; messa
   }
   return undefined;
 }
+
+/** A process's exit code: stored as a 32-bit integer (PostgreSQL refused a larger one with a 500; SQLite took it). */
+export const exitCode = z.number().int().min(-(2 ** 31), 'a 32-bit exit code').max(2 ** 31 - 1, 'a 32-bit exit code');

@@ -87,7 +87,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     store, queue, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), timings, ...cloudAutoscaling(vault), ...o.autoscaler,
   });
   const controllers: Controller[] = [
-    leaseSweeper(queue, timings.sweepEveryMs, (m) => log.info(m)),
+    leaseSweeper(queue, timings.sweepEveryMs, (m) => log.info(m), timings.leaseTtlMs, () => (o.clock ?? systemClock).now()),
     autoscalers,
     historySampler(store, (m) => log.warn(m), o.historyEveryMs),
     ...(o.controllers ?? []).flatMap((make) => make({ ...ctx, url, log })),

@@ -4,7 +4,7 @@ import type { AppConfigInput } from '../../src/domain/autoscaler/config.js';
 import { LocalProvider } from '../../src/autoscaler/providers/local/index.js';
 
 export interface StatusView {
-  instances: { id: string; state: string; busy: boolean; worker: string | null }[];
+  instances: { id: string; providerId: string | null; state: string; busy: boolean; worker: string | null }[];
   instancesByState: Record<string, number>;
   spendRatePerHour: number;
   idleWorkers: number;

@@ -9,7 +9,7 @@ import { queueName, type Task } from '../../domain/task.js';
 import type { Store } from '../../store/index.js';
 import { ConflictError } from '../../domain/errors.js';
 import { waitForEvent } from '../wait.js';
-import { LIMITS, bounded, boundedList, idString } from '../../domain/limits.js';
+import { LIMITS, bounded, boundedList, exitCode, idString } from '../../domain/limits.js';
 
 /** The journal's app name for the glue's rows (store.decisions). */
 export const GLUE_APP = 'k8s-glue';
@@ -59,7 +59,7 @@ export const k8sRoutes: RouteGroup = (ctx) => {
     method: 'POST', url: '/api/v1/k8s/tasks/:id/fail', roles: [],
     summary: 'End a task its agent did not report on (image pull, OOMKilled, pod gone); 409 when it has already ended',
     params: idParams,
-    body: z.object({ status: z.enum(['failed', 'aborted']).default('failed'), message, exitCode: z.number().int().nullable().default(null) }),
+    body: z.object({ status: z.enum(['failed', 'aborted']).default('failed'), message, exitCode: exitCode.nullable().default(null) }),
     handler: async ({ params, body }) => queue.fail(params.id, body.status, body.message, body.exitCode),
   });
   addRoute(app, routes, {

@@ -7,7 +7,7 @@ import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { isBound, outOfScope } from '../../domain/agent-scope.js';
 import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
-import { LIMITS, bounded, boundedList, idString } from '../../domain/limits.js';
+import { LIMITS, bounded, boundedList, exitCode, idString } from '../../domain/limits.js';
 import { waitForEvent } from '../wait.js';
 
 const workerParams = z.object({ workerId: idString });
@@ -16,7 +16,7 @@ const leaseBody = z.object({ leaseId: idString });
 const queueList = boundedList(queueName, LIMITS.queuesPerRequest);
 const finishReport = leaseBody.extend({
   status: z.enum(['completed', 'failed', 'aborted']),
-  exitCode: z.number().int().nullable(),
+  exitCode: exitCode.nullable(),
   message: bounded(LIMITS.message).optional(),
 });
 

@@ -109,8 +109,8 @@ export class LocalProvider implements ComputeProvider {
       if (env && env[ENV[TAG.app]] === appId && !isZombie(pid)) tagged.set(pid, env);
     }
     for (const [pid, env] of tagged) {
-      // A child of the worker inherits its tags (clearml-agent runs each task in a child process): the instance
-      // is the worker, not each of its children.
+      // A child of the worker inherits its tags (clearml-agent runs each task in a child process; a child the
+      // agent forked and not yet exec'd, such as a task's guard): the instance is the worker, not each of its children.
       const parent = tagged.get(parentOf(pid) ?? '');
       if (parent && parent[ENV[TAG.instance]] === env[ENV[TAG.instance]]) continue;
       const tags: Record<string, string> = {};
