@@ -13,6 +13,7 @@ import { reconcile, MAX_PASSES, type LaunchAction, type LaunchOutcome, type Term
 import { CapacityError, type ComputeProvider } from './providers/types.js';
 import { buildSnapshot, indexWorkers, workerOf } from './snapshot.js';
 import { syncWithProvider } from './sync.js';
+import { InterruptedInstances } from './interruptions.js';
 import { launchRequest, type LaunchContext } from './launch.js';
 import { newId } from '../store/tasks.js';
 import { DEFAULT_TIMINGS } from '../domain/timings.js';
@@ -47,7 +48,11 @@ export class Reconciler {
   /** What the last plan saw, for acting on its terminations. */
   private seen: { records: Map<string, InstanceRecord>; workers: Map<string, Worker> } = { records: new Map(), workers: new Map() };
 
-  constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {}
+  private readonly interrupted: InterruptedInstances;
+
+  constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {
+    this.interrupted = new InterruptedInstances(o.store, o.provider);
+  }
 
   private now = () => (this.o.now ?? Date.now)();
 
@@ -102,6 +107,9 @@ export class Reconciler {
     const records = await store.instances.live(this.cfg.name);
     const workers = await this.workers();
     await this.markReady(records, workers);
+    // A spot interruption cools its offering down like a capacity error; its machine goes once its worker left.
+    this.interrupted.coolDown(records, this.failures);
+    await this.interrupted.settle(records, workers, now, (k, q, r, d) => this.journal(k, q, r, d));
     const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures);
     const actions = plan(snapshot, this.cfg, now);
     await this.notes(actions, snapshot.queues);

@@ -29,7 +29,8 @@ export async function buildSnapshot(
   const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
   const instances: InstanceView[] = [];
   for (const rec of records) {
-    if (rec.state === 'terminated' || rec.state === 'failed') continue;
+    // Interrupted: going away, no capacity, and not counted against the maxes (its task needs a machine elsewhere).
+    if (rec.state === 'terminated' || rec.state === 'failed' || rec.state === 'interrupted') continue;
     const w = workerOf(rec, workers);
     const registered = !!w && (w.status === 'idle' || w.status === 'busy');
     instances.push({
