@@ -33,9 +33,10 @@ test('EC2 (IMDSv2 with a session token): a rebalance recommendation once, then t
   const at = new Date(Date.now() + 120_000);
   md.announceStop('terminate', at);
   await w.done; // the watch ends with the notice
+  const notice = w.seen.notice as InterruptionNotice | undefined;
   assert.equal(w.seen.rebalance, 1, 'a recommendation is told once');
-  assert.equal(w.seen.notice?.action, 'terminate');
-  assert.ok(Math.abs(w.seen.notice!.at - at.getTime()) < 1000);
+  assert.equal(notice?.action, 'terminate');
+  assert.ok(Math.abs(notice!.at - at.getTime()) < 1000);
   assert.ok(md.hits('/latest/api/token') >= 1, 'IMDSv2: a token was asked for');
   assert.deepEqual(w.seen.logs, []);
 });

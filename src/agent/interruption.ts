@@ -19,7 +19,7 @@ export interface InterruptionWatch {
   source: InterruptionSource;
   /** Base URL of the metadata server: http://169.254.169.254 (AWS), http://metadata.google.internal (GCE). */
   metadataUrl: string;
-  /** AWS is polled (it has no long poll): AWS advises every 5 s. */
+  /** AWS is polled (it has no long poll). */
   pollMs?: number;
   /** How long a task gets after SIGTERM on a notice (the machine's own deadline shortens it). */
   graceMs?: number;
@@ -36,8 +36,8 @@ export const DEFAULT_METADATA_URL: Record<InterruptionSource, string> = {
  */
 export const NOTICE_MS: Record<InterruptionSource, number> = { aws: 120_000, gcp: 30_000 };
 export const DEFAULT_GRACE_MS: Record<InterruptionSource, number> = { aws: 90_000, gcp: 20_000 };
-/** AWS advises polling the instance-action every 5 s. */
-const AWS_POLL_MS = 5_000;
+/** AWS advises polling the instance-action at least every 5 s; each second more of notice is a second more for the task, for one loopback call. */
+const AWS_POLL_MS = 1_000;
 /** The hand-back and sign-off after the task's grace, which the machine's deadline must also hold. */
 export const HAND_BACK_MS = 5_000;
 
