@@ -46,18 +46,28 @@ export async function recordInterruption(store: Store, w: Worker, r: Interruptio
   const when = r.at ? ` at ${new Date(r.at).toISOString()}` : '';
   const reason = `spot interruption: the cloud will ${r.action ?? 'reclaim'} ${where}${when}; its task goes back to the head of its queue, ` +
     `and ${describeOffering(rec.offering)} cools down like a capacity error`;
-  let state: string = rec.state;
-  if (rec.state === 'booting' || rec.state === 'ready') {
-    try {
-      await store.instances.move(rec.id, rec.state, 'interrupted', { message: reason }, now);
-      state = 'interrupted';
-    } catch (e) {
-      if (!(e instanceof InvalidTransitionError)) throw e; // another writer moved it first: its story stands
-    }
-  }
+  const state = await markInterrupted(store, rec, reason, now);
   await store.decisions.add({ at: now, app: w.app, queue, kind: 'interrupted', reason,
     detail: { instance: rec.id, offering: rec.offering, source: r.source, action: r.action ?? null, at: r.at ?? null } });
   return { instance: rec.id, state };
+}
+
+/**
+ * booting|ready → interrupted. A pass may move it booting → ready meanwhile (its worker registered): then
+ * again from the state it has now. One that is already going (terminating, ended) keeps its story.
+ */
+async function markInterrupted(store: Store, rec: InstanceRecord, reason: string, now: number): Promise<string> {
+  let cur: InstanceRecord | null = rec;
+  for (let tries = 0; cur && (cur.state === 'booting' || cur.state === 'ready') && tries < 3; tries++) {
+    try {
+      await store.instances.move(cur.id, cur.state, 'interrupted', { message: reason }, now);
+      return 'interrupted';
+    } catch (e) {
+      if (!(e instanceof InvalidTransitionError)) throw e;
+      cur = await store.instances.get(rec.id);
+    }
+  }
+  return cur?.state ?? rec.state;
 }
 
 /** Interruptions still cooling down, from the journal (what `task why` and a restarted reconciler see). */

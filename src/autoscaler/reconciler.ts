@@ -125,8 +125,13 @@ export class Reconciler {
     for (const rec of records) {
       const w = workerOf(rec, workers);
       if (rec.state === 'booting' && w && w.status !== 'offline' && w.status !== 'stopped') {
-        await this.o.store.instances.move(rec.id, 'booting', 'ready', { workerId: w.id }, this.now());
-        rec.state = 'ready';
+        try {
+          await this.o.store.instances.move(rec.id, 'booting', 'ready', { workerId: w.id }, this.now());
+          rec.state = 'ready';
+        } catch (e) {
+          // Its agent reported an interruption meanwhile (autoscaler/interruptions.ts): the next pass sees it.
+          if (!(e instanceof InvalidTransitionError)) throw e;
+        }
       }
     }
   }
