@@ -26,7 +26,7 @@ export async function buildSnapshot(
   workers: Map<string, Worker>,
   capacityFailures: CapacityFailure[],
 ): Promise<Snapshot> {
-  const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
+  const queues = await store.tasks.waitingUpTo(waitingCaps(cfg));
   const instances: InstanceView[] = [];
   for (const rec of records) {
     // Interrupted: going away, no capacity, and not counted against the maxes (its task needs a machine elsewhere).
@@ -46,6 +46,18 @@ export async function buildSnapshot(
     });
   }
   return { queues, instances, capacityFailures };
+}
+
+/**
+ * The most tasks of each queue the plan could start at once: the maxes of its resources (and the app's).
+ * Counting further would not change the plan, and with a deep queue it cost most of a pass.
+ */
+export function waitingCaps(cfg: AppConfig): Record<string, number> {
+  const max = new Map(cfg.resources.map((r) => [r.name, r.maxInstances]));
+  return Object.fromEntries(Object.entries(cfg.queues).map(([q, list]) => {
+    const sum = list.reduce((n, r) => n + (max.get(r) ?? 0), 0);
+    return [q, Math.min(sum, cfg.budget.maxInstances ?? sum) + 1];
+  }));
 }
 
 /**
