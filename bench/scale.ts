@@ -149,6 +149,14 @@ async function measure(dialect: Dialect): Promise<Figures> {
     // The snapshot and plan() alone, on the same data.
     const records = await store.instances.live(cfg.name);
     const workers = indexWorkers((await store.workers.list()).filter((w) => w.app === cfg.name || w.instanceId));
+    const readMs: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r0 = performance.now();
+      await store.instances.live(cfg.name);
+      await store.workers.list();
+      readMs.push(ms(r0));
+    }
+    say(`${dialect}: reading the instance records and the workers: p50 ${pct(readMs, 50).toFixed(1)} ms`);
     const snapshotMs: number[] = [];
     const planAlone: number[] = [];
     let snapshot = await buildSnapshot(store, reconciler.cfg, records, workers, []);
@@ -205,12 +213,16 @@ function restartChild(dbUrl: string, dataDir: string): Promise<{ restartS: numbe
 
 /** Child: a control plane on the filled database; ready once a worker's dequeue is answered over HTTP. */
 async function serve(dbUrl: string, dataDir: string) {
+  const loaded = performance.now(); // since this process started: Node and the modules
   const cp = await startControlPlane({ db: dbUrl, dataDir, port: 0, logLevel: 'silent' });
+  const started = performance.now();
   const admin = new FlotillaClient(cp.url, cp.adminToken!);
   const agent = new FlotillaClient(cp.url, (await admin.createToken('restart', 'agent')).token);
   await agent.register({ id: 'restart-agent', queues: ['q0'] });
   const got = await agent.dequeue('restart-agent', { queues: ['q0'], waitMs: 0 });
   if (!got) throw new Error('nothing to take after the restart');
+  const served = performance.now();
+  say(`restart: modules loaded at ${loaded.toFixed(0)} ms, control plane up at ${started.toFixed(0)} ms, first dequeue answered at ${served.toFixed(0)} ms`);
   process.send!({ rss: process.memoryUsage().rss / 2 ** 20 });
   process.on('SIGTERM', async () => {
     await cp.close();
