@@ -1,8 +1,8 @@
 // The snapshot's queue depths: counted up to a cap, with the head's enqueue time; both stores.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Store } from './index.js';
-import { QueueService } from '../services/queue.js';
+import { Store } from '../store/index.js';
+import { QueueService } from './queue.js';
 import { CreateTaskSchema } from '../domain/task.js';
 import { DIALECTS, createTestDb } from '../../test/support/stores.js';
 
