@@ -33,6 +33,25 @@ async function produce(total: number, add: (i: number) => Promise<unknown>) {
   }));
 }
 
+/** Wake-up samples: each job added after a short random pause while the idle worker waits; sorted. */
+function wakeUp() {
+  let started: ((at: number) => void) | undefined;
+  return {
+    started: () => started?.(performance.now()),
+    async measure(add: (i: number) => Promise<unknown>): Promise<number[]> {
+      const samples: number[] = [];
+      for (let i = 0; i < WAKE_SAMPLES; i++) {
+        const got = new Promise<number>((r) => (started = r));
+        await sleep(5 + Math.random() * 20);
+        const s0 = performance.now();
+        await add(i);
+        samples.push((await got) - s0);
+      }
+      return samples.sort((a, b) => a - b);
+    },
+  };
+}
+
 async function pgBoss(db: TestDb): Promise<Row> {
   const boss = new PgBoss({ connectionString: db.url, max: 10, supervise: false, schedule: false, migrate: true });
   boss.on('error', (e) => say(`pg-boss: ${e.message}`));
@@ -61,17 +80,9 @@ async function pgBoss(db: TestDb): Promise<Row> {
 
     // Wake-up: pg-boss's own worker, at its least polling interval.
     await boss.createQueue('wake');
-    const samples: number[] = [];
-    let started: ((at: number) => void) | undefined;
-    await boss.work('wake', { pollingIntervalSeconds: PGBOSS_POLL_S, batchSize: 1 }, async () => started?.(performance.now()));
-    for (let i = 0; i < WAKE_SAMPLES; i++) {
-      const got = new Promise<number>((r) => (started = r));
-      await sleep(5 + Math.random() * 20);
-      const s0 = performance.now();
-      await boss.send('wake', { i });
-      samples.push((await got) - s0);
-    }
-    samples.sort((a, b) => a - b);
+    const wake = wakeUp();
+    await boss.work('wake', { pollingIntervalSeconds: PGBOSS_POLL_S, batchSize: 1 }, async () => wake.started());
+    const samples = await wake.measure((i) => boss.send('wake', { i }));
     return { name: 'pg-boss 10.4.2', perS, p50: pct(samples, 50), p99: pct(samples, 99),
       note: `wakes by polling, every ${PGBOSS_POLL_S} s at least (no LISTEN/NOTIFY)` };
   } finally {
@@ -103,21 +114,13 @@ async function graphile(db: TestDb): Promise<Row> {
     await runner.stop();
 
     // Wake-up: one worker; graphile-worker wakes it with LISTEN/NOTIFY.
-    const samples: number[] = [];
-    let started: ((at: number) => void) | undefined;
+    const wake = wakeUp();
     const waker = await runGraphile({
       connectionString: db.url, logger: quiet, concurrency: 1, noHandleSignals: true, pollInterval: 2_000,
-      taskList: { wake: async () => started?.(performance.now()) },
+      taskList: { wake: async () => wake.started() },
     });
-    for (let i = 0; i < WAKE_SAMPLES; i++) {
-      const got = new Promise<number>((r) => (started = r));
-      await sleep(5 + Math.random() * 20);
-      const s0 = performance.now();
-      await utils.addJob('wake', { i });
-      samples.push((await got) - s0);
-    }
+    const samples = await wake.measure((i) => utils.addJob('wake', { i }));
     await waker.stop();
-    samples.sort((a, b) => a - b);
     return { name: 'graphile-worker 0.17.3', perS, p50: pct(samples, 50), p99: pct(samples, 99), note: 'wakes by LISTEN/NOTIFY' };
   } finally {
     await utils.release();
