@@ -82,11 +82,19 @@ type Journal = (kind: DecisionKind, queue: string | null, reason: string, detail
 /** The reconciler's side: cool-downs for interrupted offerings, and the stop of a machine its worker left. */
 export class InterruptedInstances {
   private cooled = new Set<string>();
+  private seeded = false;
 
   constructor(private readonly store: Store, private readonly provider: ComputeProvider) {}
 
-  /** Adds a cool-down for each interrupted instance not seen before (the records are the reconciler's live ones). */
-  coolDown(records: InstanceRecord[], failures: CapacityFailure[]): void {
+  /**
+   * Adds a cool-down for each interrupted instance not seen before (the records are the reconciler's live ones);
+   * the first time, also those the journal holds (a restarted control plane still avoids a reclaimed offering).
+   */
+  async coolDown(cfg: AppConfig, records: InstanceRecord[], failures: CapacityFailure[], now: number): Promise<void> {
+    if (!this.seeded) {
+      this.seeded = true;
+      failures.push(...await recentInterruptions(this.store, cfg, now));
+    }
     for (const rec of records) {
       if (rec.state !== 'interrupted' || this.cooled.has(rec.id)) continue;
       this.cooled.add(rec.id);

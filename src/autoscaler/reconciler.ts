@@ -108,7 +108,7 @@ export class Reconciler {
     const workers = await this.workers();
     await this.markReady(records, workers);
     // A spot interruption cools its offering down like a capacity error; its machine goes once its worker left.
-    this.interrupted.coolDown(records, this.failures);
+    await this.interrupted.coolDown(this.cfg, records, this.failures, now);
     await this.interrupted.settle(records, workers, now, (k, q, r, d) => this.journal(k, q, r, d));
     const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures);
     const actions = plan(snapshot, this.cfg, now);
