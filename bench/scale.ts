@@ -46,6 +46,11 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
 const ms = (t0: number) => performance.now() - t0;
+/** This process's CPU time in ms: on a machine shared with other work, what a pass costs apart from waiting for a core. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 const rssMb = () => process.memoryUsage().rss / 2 ** 20;
 const say = (m: string) => process.stderr.write(`[scale] ${m}\n`);
 
@@ -127,11 +132,15 @@ async function measure(dialect: Dialect): Promise<Figures> {
     });
     await reconciler.pass(); // journals why each queue waits once; later passes have nothing to say
     const passIdle: number[] = [];
+    const passIdleCpu: number[] = [];
     for (let i = 0; i < REPEAT; i++) {
       const p0 = performance.now();
+      const c0 = cpuMs();
       await reconciler.pass();
       passIdle.push(ms(p0));
+      passIdleCpu.push(cpuMs() - c0);
     }
+    say(`${dialect}: a pass with nothing to do: CPU of this process p50 ${pct(passIdleCpu, 50).toFixed(1)} ms (wall ${pct(passIdle, 50).toFixed(1)} ms)`);
     // Before each of these passes LAUNCHES booting machines are lost (untimed): the pass relaunches as many.
     const passLaunch: number[] = [];
     const launchReps = Math.max(3, Math.floor(REPEAT / 3));
@@ -153,13 +162,16 @@ async function measure(dialect: Dialect): Promise<Figures> {
     const records = await store.instances.live(cfg.name);
     const workers = indexWorkers((await store.workers.list()).filter((w) => w.app === cfg.name || w.instanceId));
     const readMs: number[] = [];
+    const readCpu: number[] = [];
     for (let i = 0; i < 5; i++) {
       const r0 = performance.now();
+      const c0 = cpuMs();
       await store.instances.live(cfg.name);
       await store.workers.list();
       readMs.push(ms(r0));
+      readCpu.push(cpuMs() - c0);
     }
-    say(`${dialect}: reading the instance records and the workers: p50 ${pct(readMs, 50).toFixed(1)} ms`);
+    say(`${dialect}: reading the instance records and the workers: p50 ${pct(readMs, 50).toFixed(1)} ms (CPU ${pct(readCpu, 50).toFixed(1)} ms)`);
     const snapshotMs: number[] = [];
     const planAlone: number[] = [];
     let snapshot = await buildSnapshot(store, cfg, records, workers, []);
