@@ -182,8 +182,9 @@ async function main() {
   const peers = rows.filter((r) => !r.name.startsWith('Flotilla'));
   for (const f of rows.filter((r) => r.name.startsWith('Flotilla'))) {
     for (const p of peers) {
-      console.log(`${f.name} vs ${p.name}: ${(f.perS / p.perS).toFixed(2)}× the throughput, ` +
-        `wake-up p50 ${(p.p50 / f.p50).toFixed(1)}× and p99 ${(p.p99 / f.p99).toFixed(1)}× faster`);
+      // Each ratio is Flotilla's advantage: above 1, Flotilla is ahead; below 1, behind.
+      console.log(`${f.name} vs ${p.name}: throughput ${(f.perS / p.perS).toFixed(2)}×, ` +
+        `wake-up p50 ${(p.p50 / f.p50).toFixed(2)}×, p99 ${(p.p99 / f.p99).toFixed(2)}× (above 1: Flotilla ahead)`);
     }
   }
 }
