@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlotillaClient, type FinishedReport } from '../src/client/index.js';
 import { startControlPlane } from '../src/server/main.js';
@@ -16,8 +16,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 
 const LATENCY_SAMPLES = 400;
-const THROUGHPUT_TASKS = 4000;
-const AGENTS = 4;
+export const THROUGHPUT_TASKS = 4000;
+export const AGENTS = 4;
 const PRODUCERS = 4;
 const BATCH = 50;
 
@@ -44,7 +44,7 @@ async function serve(dbUrl: string, dataDir: string) {
   });
 }
 
-async function startServer(dialect: Dialect): Promise<Server> {
+export async function startServer(dialect: Dialect): Promise<Server> {
   const db: TestDb = await createTestDb(dialect);
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-bench-'));
   // BENCH_PROFILE=DIR writes a CPU profile of the control plane there.
@@ -95,7 +95,7 @@ async function lastEndedAt(db: TestDb, queue: string): Promise<number> {
   }
 }
 
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+export const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 
 async function clients(s: Server, queue: string) {
   await s.admin.createQueue(queue);
@@ -105,11 +105,11 @@ async function clients(s: Server, queue: string) {
 }
 
 /** One idle agent waits in a long poll; each task is enqueued only once it is waiting again. */
-async function wakeLatency(s: Server): Promise<number[]> {
+export async function wakeLatency(s: Server, samplesWanted = LATENCY_SAMPLES): Promise<number[]> {
   const { user, agent } = await clients(s, 'latency');
   await agent.register({ id: 'lat-1', queues: ['latency'] });
   const samples: number[] = [];
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+  for (let i = 0; i < samplesWanted; i++) {
     const poll = agent.dequeue('lat-1', { queues: ['latency'], waitMs: 20_000 });
     // Give the poll time to reach the server and start waiting (a benchmark may sleep; a test may not).
     await new Promise((r) => setTimeout(r, 5));
@@ -131,7 +131,7 @@ function machineCpuMs(): number {
  * Producers enqueue while AGENTS lean agents dequeue and complete: tasks per second of wall time until all
  * are complete, and the control plane's CPU time per task (what bounds it on a quiet machine).
  */
-async function throughput(s: Server, batch: boolean): Promise<{ perS: number; serverCpuMs: number; machineCpuMs: number }> {
+export async function throughput(s: Server, batch: boolean): Promise<{ perS: number; serverCpuMs: number; machineCpuMs: number }> {
   const queue = batch ? 'tput-batch' : 'tput';
   const { user, agent } = await clients(s, queue);
   for (let a = 0; a < AGENTS; a++) await agent.register({ id: `${queue}-${a}`, queues: [queue] });
@@ -226,5 +226,7 @@ async function main() {
       `so at most ${(r.floor / 2).toFixed(0)} tasks/s at one enqueue call and one dequeue call per task`);
 }
 
-if (process.argv[2] === 'serve') await serve(process.argv[3], process.argv[4]);
-else await main();
+// bench/peers.ts imports the Flotilla side from here: only this file run as the program runs its benchmark.
+const isEntry = !!process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (isEntry && process.argv[2] === 'serve') await serve(process.argv[3], process.argv[4]);
+else if (isEntry) await main();

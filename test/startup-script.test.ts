@@ -130,7 +130,7 @@ for (const [cloud, instanceId] of [
     const ran = JSON.parse(readFileSync(join(dir, 'opt/agent-0.1.0/ran.json'), 'utf8'));
     assert.deepEqual(ran.argv, [
       'agent', '--server', url, '--queue', 'q1,q2', '--worker-id', instanceId, '--instance-id', instanceId,
-      '--app', 'app1', '--resource', 'cpu', '--docker', 'localhost/flotilla-test:latest', '--idle-exit', '600',
+      '--app', 'app1', '--resource', 'cpu', '--interruptions', cloud, '--metadata-url', url, '--docker', 'localhost/flotilla-test:latest', '--idle-exit', '600',
       '--token-file', join(dir, 'etc/agent-token'),
     ]);
     assert.equal(ran.token, AGENT, 'the agent token arrives by its 0600 file');

@@ -14,6 +14,7 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { BACKOFF, DEFAULT_TIMINGS } from '../domain/timings.js';
 import { showNul } from '../domain/text.js';
 import { defaultWorkBase, prepareWorkFolder } from './work-dir.js';
+import { interruptionEnv, watchForInterruptions, type InterruptionWatch } from './interruption-handling.js';
 
 export interface AgentOptions {
   server: string;
@@ -39,6 +40,8 @@ export interface AgentOptions {
   log?: (msg: string) => void;
   /** The clock of the idle timeout (tests move it). */
   clock?: Clock;
+  /** On a cloud machine: watch its metadata server for the spot interruption notice (interruption.ts). */
+  interruptions?: InterruptionWatch;
 }
 
 export interface Agent {
@@ -80,6 +83,10 @@ export function createAgent(o: AgentOptions): Agent {
   let settings: AgentSettings = { leaseTtlMs: DEFAULT_TIMINGS.leaseTtlMs, heartbeatMs: DEFAULT_TIMINGS.heartbeatMs, maxWaitMs: DEFAULT_TIMINGS.maxWaitMs };
   // The end of the last task rides on the next dequeue: one request between two tasks, not two.
   let ended: FinishedReport | undefined;
+  // Spot: set on a rebalance recommendation (take no new task), and on a notice (how the task is handed back).
+  let noNewTask: string | null = null;
+  let handBackReason: string | null = null;
+  let interruptionReported: Promise<unknown> = Promise.resolve();
 
   // Register and dequeue wait for the control plane for as long as it takes, and say so while they do.
   const reach = unreachableReporter(client.server, log);
@@ -121,8 +128,24 @@ export function createAgent(o: AgentOptions): Agent {
     }
     settings = reg.settings;
     log(`registered as worker ${workerId} on queues ${o.queues.join(', ')}`);
+    const watch = new AbortController();
+    if (o.interruptions) watchForInterruptions(o.interruptions, watch.signal, {
+      log, client, workerId, report,
+      noNewTask: (why) => {
+        noNewTask = why;
+        if (!current) polling.abort(); // only the idle long poll is in flight
+      },
+      interrupted: (why, reported, graceMs) => {
+        interruptionReported = reported;
+        return stopWith(why, graceMs, why);
+      },
+    });
     let idleSince = clock.now();
     while (!stopping) {
+      if (noNewTask) {
+        log(`${noNewTask}: taking no new task; signing off`);
+        break;
+      }
       const idleLeft = o.idleExitS === undefined ? Infinity : idleSince + o.idleExitS * 1000 - clock.now();
       if (idleLeft <= 0) {
         log(`idle for ${o.idleExitS}s: exiting`);
@@ -143,6 +166,9 @@ export function createAgent(o: AgentOptions): Agent {
       await report(() => client.finish(last.taskId, last.leaseId, last)).catch((e) =>
         log(`task ${last.taskId}: could not report its end (${(e as Error).message}); it returns to its queue when its lease runs out`));
     }
+    watch.abort();
+    // The control plane hears of the interruption before the worker signs off (the instance is marked first).
+    await untilStopDeadline(interruptionReported);
     await report(() => client.stopWorker(workerId), 5).catch(() => undefined);
     // No task runs any more: the worker's folder goes (the next agent of this id would empty it anyway).
     rmSync(workFolder, { recursive: true, force: true });
@@ -222,7 +248,7 @@ export function createAgent(o: AgentOptions): Agent {
       // After prepare: an app's secrets, fetched there, are masked in this line too.
       log(`task ${task.id} (${task.name}) started, attempt ${task.attempts}`);
       const exec = await executor.start({
-        taskId: task.id, leaseId: lease.id, command: prepared?.command ?? task.spec.command ?? '', env: task.spec.env ?? {}, workDir,
+        taskId: task.id, leaseId: lease.id, command: prepared?.command ?? task.spec.command ?? '', env: { ...task.spec.env, ...interruptionEnv(o.interruptions) }, workDir,
         image: task.spec.image, container: task.spec.container,
         onOutput: (stream, text) => shipper.write(stream, text),
       });
@@ -280,8 +306,10 @@ export function createAgent(o: AgentOptions): Agent {
   async function handBack(d: Dequeued, shipper: LogShipper) {
     // One deadline for the whole stop: log flush and release share what is left of it (the flush half of it).
     await Promise.race([shipper.flush(), sleep(Math.max(0, (stopBy - Date.now()) / 2))]);
+    await untilStopDeadline(interruptionReported);
     try {
-      await report(() => client.release(d.task.id, d.lease.id, showNul(`agent ${workerId} stopped: ${stopping}`).slice(0, 500)), 6);
+      const reason = handBackReason ?? `agent ${workerId} stopped: ${stopping}`;
+      await report(() => client.release(d.task.id, d.lease.id, showNul(reason).slice(0, 500)), 6);
       log(`task ${d.task.id} handed back to its queue`);
     } catch (e) {
       log(`task ${d.task.id}: could not hand it back (${(e as Error).message}); it returns to its queue when its lease runs out`);
@@ -303,14 +331,19 @@ export function createAgent(o: AgentOptions): Agent {
     }
   }
 
-  async function stop(reason: string): Promise<void> {
+  const stop = (reason: string) => stopWith(reason, graceMs, null);
+
+  /** `grace`: what the task gets after SIGTERM; `releaseAs`: the reason its queue records when it goes back. */
+  async function stopWith(reason: string, grace: number, releaseAs: string | null): Promise<void> {
     if (stopping) return;
     stopping = reason;
-    stopBy = Date.now() + stopBudgetMs;
-    setTimeout(stopDeadline, stopBudgetMs).unref();
+    handBackReason = releaseAs;
+    const budget = grace + Math.min(grace, WRAP_UP_MS);
+    stopBy = Date.now() + budget;
+    setTimeout(stopDeadline, budget).unref();
     stopRequested();
     polling.abort();
-    if (current?.exec) await current.exec.stop(graceMs);
+    if (current?.exec) await current.exec.stop(grace);
     // Resolves once the task was handed back and the worker signed off.
     await running?.catch(() => undefined);
   }

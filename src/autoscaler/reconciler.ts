@@ -14,6 +14,7 @@ import { CapacityError, type ComputeProvider } from './providers/types.js';
 import { buildSnapshot, indexWorkers, workerOf } from './snapshot.js';
 import { syncWithProvider } from './sync.js';
 import { carryOutRequests } from './requests.js';
+import { InterruptedInstances } from './interruptions.js';
 import { launchRequest, type LaunchContext } from './launch.js';
 import { newId } from '../store/tasks.js';
 import { DEFAULT_TIMINGS } from '../domain/timings.js';
@@ -48,7 +49,11 @@ export class Reconciler {
   /** What the last plan saw, for acting on its terminations. */
   private seen: { records: Map<string, InstanceRecord>; workers: Map<string, Worker> } = { records: new Map(), workers: new Map() };
 
-  constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {}
+  private readonly interrupted: InterruptedInstances;
+
+  constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {
+    this.interrupted = new InterruptedInstances(o.store, o.provider);
+  }
 
   private now = () => (this.o.now ?? Date.now)();
 
@@ -106,6 +111,9 @@ export class Reconciler {
     const records = await store.instances.live(this.cfg.name);
     const workers = await this.workers();
     await this.markReady(records, workers);
+    // A spot interruption cools its offering down like a capacity error; its machine goes once its worker left.
+    await this.interrupted.coolDown(this.cfg, records, this.failures, now);
+    await this.interrupted.settle(records, workers, now, (k, q, r, d) => this.journal(k, q, r, d));
     const waiting = this.o.clearml ? await this.o.clearml.waiting(Object.keys(this.cfg.queues)) : undefined;
     const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures, now, waiting);
     const actions = plan(snapshot, this.cfg, now);
@@ -124,8 +132,13 @@ export class Reconciler {
     for (const rec of records) {
       const w = workerOf(rec, workers);
       if (rec.state === 'booting' && w && w.status !== 'offline' && w.status !== 'stopped') {
-        await this.o.store.instances.move(rec.id, 'booting', 'ready', { workerId: w.id }, this.now());
-        rec.state = 'ready';
+        try {
+          await this.o.store.instances.move(rec.id, 'booting', 'ready', { workerId: w.id }, this.now());
+          rec.state = 'ready';
+        } catch (e) {
+          // Its agent reported an interruption meanwhile (autoscaler/interruptions.ts): the next pass sees it.
+          if (!(e instanceof InvalidTransitionError)) throw e;
+        }
       }
     }
   }

@@ -33,10 +33,11 @@ export async function buildSnapshot(
 ): Promise<Snapshot> {
   const queues = waiting
     ? Object.fromEntries(Object.keys(cfg.queues).map((q) => [q, waiting[q] ?? { waiting: 0 }]))
-    : await store.tasks.waitingByQueue(Object.keys(cfg.queues));
+    : await store.tasks.waitingUpTo(waitingCaps(cfg));
   const instances: InstanceView[] = [];
   for (const rec of records) {
-    if (rec.state === 'terminated' || rec.state === 'failed') continue;
+    // Interrupted: going away, no capacity, and not counted against the maxes (its task needs a machine elsewhere).
+    if (rec.state === 'terminated' || rec.state === 'failed' || rec.state === 'interrupted') continue;
     const w = workerOf(rec, workers);
     const registered = !!w && (w.status === 'idle' || w.status === 'busy');
     instances.push({
@@ -55,6 +56,18 @@ export async function buildSnapshot(
   if (!cfg.resources.some((r) => r.warm?.mode === 'auto')) return { queues, instances, capacityFailures };
   const arrivals = await store.tasks.arrivals(Object.keys(cfg.queues), now - FORECAST.windowMs, now, FORECAST.bucketMs);
   return { queues, instances, capacityFailures, arrivals };
+}
+
+/**
+ * The most tasks of each queue the plan could start at once: the maxes of its resources (and the app's).
+ * Counting further would not change the plan, and with a deep queue it cost most of a pass.
+ */
+export function waitingCaps(cfg: AppConfig): Record<string, number> {
+  const max = new Map(cfg.resources.map((r) => [r.name, r.maxInstances]));
+  return Object.fromEntries(Object.entries(cfg.queues).map(([q, list]) => {
+    const sum = list.reduce((n, r) => n + (max.get(r) ?? 0), 0);
+    return [q, Math.min(sum, cfg.budget.maxInstances ?? sum) + 1];
+  }));
 }
 
 /**

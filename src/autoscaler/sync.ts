@@ -69,7 +69,9 @@ async function absent(store: Store, rec: InstanceRecord, worker: Worker | undefi
     await store.instances.move(rec.id, 'terminating', 'terminated', { message: rec.message ?? 'stopped' }, o.now);
     return;
   }
-  const reason = `instance ${rec.id} is gone (spot reclaim or machine lost)`;
+  const reason = rec.state === 'interrupted'
+    ? `instance ${rec.id} is gone (spot interruption, as the cloud announced)`
+    : `instance ${rec.id} is gone (spot reclaim or machine lost)`;
   await store.instances.move(rec.id, rec.state, 'terminated', { message: reason }, o.now);
   // The journal tells it in the order it happened: the instance was lost, then its tasks went back.
   await o.journal('instance-lost', reason, { instance: rec.id, providerId: rec.providerId });

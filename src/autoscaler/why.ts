@@ -8,6 +8,7 @@ import type { AppConfig } from '../domain/autoscaler/config.js';
 import { plan, type CapacityFailure } from '../domain/autoscaler/policy.js';
 import type { Offering } from './providers/types.js';
 import { buildSnapshot, indexWorkers } from './snapshot.js';
+import { recentInterruptions } from './interruptions.js';
 
 export interface TaskWhy {
   task: string;
@@ -32,7 +33,8 @@ export async function whyTask(store: Store, id: string, now = Date.now()): Promi
   const reasons: string[] = [];
   for (const cfg of apps) {
     const records = await store.instances.live(cfg.name);
-    const snapshot = await buildSnapshot(store, cfg, records, workers, await recentCapacityErrors(store, cfg, now), now);
+    const cooling = [...await recentCapacityErrors(store, cfg, now), ...await recentInterruptions(store, cfg, now)];
+    const snapshot = await buildSnapshot(store, cfg, records, workers, cooling, now);
     const mine = plan(snapshot, cfg, now).filter((a) => (a.kind === 'refuse' || a.kind === 'wait' || a.kind === 'launch') && a.queue === task.queue);
     const refuse = mine.find((a) => a.kind === 'refuse');
     const wait = mine.find((a) => a.kind === 'wait');
@@ -45,6 +47,8 @@ export async function whyTask(store: Store, id: string, now = Date.now()): Promi
   }
   const decisions = (await Promise.all(apps.map((a) => store.decisions.recent({ app: a.name, queue: task.queue, limit: 5 }))))
     .flat().sort((a, b) => b.at - a.at);
+  // Handed back by its agent on a spot notice (services/queue.ts keeps the reason as its status message).
+  if (/^spot interruption/.test(task.statusMessage ?? '')) reasons.unshift(`it was handed back after a ${task.statusMessage}`);
   return { ...base, why: reasons.join('\n'), decisions };
 }
 

@@ -134,6 +134,9 @@ export class FlotillaClient {
   dequeue = (workerId: string, body: { queues?: string[]; taskId?: string; waitMs: number; finished?: FinishedReport }, signal?: AbortSignal) =>
     this.request<Dequeued | undefined>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/dequeue`, body, signal);
   stopWorker = (workerId: string) => this.request<void>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/stop`, {});
+  /** The cloud announced this worker's machine goes (notice) or should be left (rebalance): spot. */
+  reportInterruption = (workerId: string, r: InterruptionReport) =>
+    this.request<{ instance: string | null; state: string | null }>('POST', `/api/v1/workers/${encodeURIComponent(workerId)}/interruption`, r);
   heartbeat = (taskId: string, leaseId: string) =>
     this.request<{ abort: boolean; leaseExpiresAt: number }>('POST', `/api/v1/tasks/${taskId}/lease/heartbeat`, { leaseId });
   /** Answers {abort: true} as soon as the task is aborted, else {abort: false} after waitMs (409: the lease is stale). */
@@ -145,4 +148,13 @@ export class FlotillaClient {
     this.request<Task>('POST', `/api/v1/tasks/${taskId}/lease/finish`, { leaseId, ...r });
   release = (taskId: string, leaseId: string, reason: string) =>
     this.request<Task>('POST', `/api/v1/tasks/${taskId}/lease/release`, { leaseId, reason });
+}
+
+export interface InterruptionReport {
+  kind: 'notice' | 'rebalance';
+  source: 'aws' | 'gcp';
+  /** What the cloud will do (terminate, stop, hibernate, preempt), with a notice. */
+  action?: string;
+  /** When the machine goes (epoch ms), with a notice. */
+  at?: number;
 }

@@ -174,8 +174,10 @@ export class InstanceRepo {
   }
 
   async live(app: string): Promise<InstanceRecord[]> {
+    // The id breaks ties: launches of one step share a millisecond, and PostgreSQL returned ties in any order,
+    // so the policy's "waiting for instance X to boot" named another X each pass, a journal row each time.
     const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
-      .where('state', 'in', [...LIVE_STATES]).orderBy('launched_at').execute();
+      .where('state', 'in', [...LIVE_STATES]).orderBy('launched_at').orderBy('id').execute();
     return rows.map(toInstance);
   }
 

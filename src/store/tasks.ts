@@ -10,6 +10,7 @@ import type { ArrivalHistory } from '../domain/autoscaler/warm.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { endBeforeTake, endTask, finishAndTakeOne, headOf, markWorker, scheduleHead, takeTask } from './holds.js';
 import { EnqueueBatch } from './enqueue-batch.js';
+import { waitingUpTo, type Depth } from './queue-depth.js';
 import type { HotPath } from './hot-sql.js';
 
 // Ids come from a pool of random bytes refilled 4 KiB at a time: one system call per id was a visible
@@ -222,6 +223,11 @@ export class TaskRepo {
   }
 
   /** Per queue: tasks waiting for a worker, and when the oldest of them was queued. */
+  /** Per queue: tasks waiting, counted up to its cap, and when its head was queued (queue-depth.ts). */
+  waitingUpTo(caps: Readonly<Record<string, number>>): Promise<Record<string, Depth>> {
+    return waitingUpTo(this.db, caps);
+  }
+
   async waitingByQueue(queues: string[]): Promise<Record<string, { waiting: number; oldestAt?: number }>> {
     const out: Record<string, { waiting: number; oldestAt?: number }> = {};
     for (const q of queues) out[q] = { waiting: 0 };

@@ -83,6 +83,8 @@ function agentCommand(opts: StartupScriptOptions): string {
     '--instance-id', '"$INSTANCE_ID"',
     '--app', shq(opts.appId),
     '--resource', shq(opts.resource),
+    // Every cloud machine watches for the spot notice: on an on-demand one it never comes.
+    ...(opts.cloud !== 'none' ? ['--interruptions', opts.cloud, '--metadata-url', '"$METADATA_URL"'] : []),
     ...(opts.image ? ['--docker', shq(opts.image)] : []),
     ...(opts.agentArgs ?? []).map(shq),
   ];

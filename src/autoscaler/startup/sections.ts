@@ -126,7 +126,7 @@ export function startAgent(agentArgs: string, supervisor: Supervisor): string {
 {
   echo '#!/bin/bash'
   echo 'set -euo pipefail'
-  printf 'INSTANCE_ID=%q\nAGENT_DIR=%q\nTOKEN_FILE=%q\nNODE=%q\n' "$INSTANCE_ID" "$AGENT_DIR" "$TOKEN_FILE" "$(command -v node)"
+  printf 'INSTANCE_ID=%q\nAGENT_DIR=%q\nTOKEN_FILE=%q\nNODE=%q\nMETADATA_URL=%q\n' "$INSTANCE_ID" "$AGENT_DIR" "$TOKEN_FILE" "$(command -v node)" "$METADATA_URL"
   cat <<'RUN_AGENT_EOF'
 exec "$NODE" "$AGENT_DIR/dist/src/cli/main.js" ${agentArgs} --token-file "$TOKEN_FILE"
 RUN_AGENT_EOF

@@ -8,6 +8,7 @@ import { resolveConnection, missingTokenHints } from '../config.js';
 import { integer, list } from '../args.js';
 import { note } from '../output.js';
 import { readTokenFd, readTokenFile } from '../../agent/token-source.js';
+import { DEFAULT_METADATA_URL, type InterruptionWatch } from '../../agent/interruption.js';
 
 interface AgentFlags {
   queue?: string[]; workerId?: string; once?: boolean; idleExit?: number; taskId?: string; workDir?: string;
@@ -15,6 +16,7 @@ interface AgentFlags {
   docker?: string | boolean; taskImageOverride?: boolean; containerRuntime?: string; allowMount?: string[];
   agentConfig?: string; storageCredentials?: string; stopGrace?: number;
   tokenFile?: string; tokenFd?: number; deleteTokenFile?: boolean;
+  interruptions?: 'aws' | 'gcp'; metadataUrl?: string; interruptionGrace?: number;
 }
 
 /** After the stop budget (the task's grace period and the wrap-up), the agent exits anyway this much later. */
@@ -45,6 +47,14 @@ export function registerAgent(program: Command): void {
     .option('--agent-config <file>', 'YAML/JSON file (mode 0600) with git: {username, password, host} and storage: credentials',
       process.env.FLOTILLA_AGENT_CONFIG)
     .option('--storage-credentials <file>', 'YAML/JSON file (mode 0600) with cloud-storage credentials for task containers')
+    .option('--interruptions <cloud>', 'watch this cloud\'s spot interruption notice (aws or gcp): on a notice the task gets SIGTERM and goes back to the head of its queue',
+      (v: string) => {
+        if (v !== 'aws' && v !== 'gcp') throw new Error(`--interruptions: "${v}" is not a cloud; give aws or gcp`);
+        return v;
+      })
+    .option('--metadata-url <url>', 'with --interruptions: the metadata server (default http://169.254.169.254 on aws, http://metadata.google.internal on gcp)')
+    .option('--interruption-grace <seconds>', 'with --interruptions: how long the task gets after SIGTERM on a notice (default 90 on aws, 20 on gcp; the machine\'s deadline shortens it)',
+      integer(1, 3_600))
     .action(async (o: AgentFlags, cmd: Command) => runAgent(o, cmd.optsWithGlobals()));
 }
 
@@ -77,6 +87,16 @@ function agentToken(o: AgentFlags, globals: { server?: string }, log: (msg: stri
   return conn.token;
 }
 
+function interruptionWatch(o: AgentFlags): InterruptionWatch | undefined {
+  if (!o.interruptions) {
+    if (o.metadataUrl || o.interruptionGrace) throw new Error('--metadata-url and --interruption-grace go with --interruptions aws|gcp');
+    return undefined;
+  }
+  const metadataUrl = o.metadataUrl ?? DEFAULT_METADATA_URL[o.interruptions];
+  if (!/^https?:\/\/[^\s]+$/.test(metadataUrl)) throw new Error(`--metadata-url: "${metadataUrl}" is not an http(s) URL`);
+  return { source: o.interruptions, metadataUrl, graceMs: o.interruptionGrace === undefined ? undefined : o.interruptionGrace * 1000 };
+}
+
 async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<void> {
   if (!o.queue?.length && !o.taskId) throw new Error('give --queue q1,q2 (or --task-id ID)');
   const log = (msg: string) => note(`${new Date().toISOString()} ${msg}`);
@@ -95,6 +115,7 @@ async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<vo
     once: o.once, idleExitS: o.idleExit, taskId: o.taskId, workRoot: o.workDir,
     app: o.app, resource: o.resource, instanceId: o.instanceId,
     stopGraceMs: o.stopGrace === undefined ? undefined : o.stopGrace * 1000,
+    interruptions: interruptionWatch(o),
     log,
   });
   let stopping: Promise<void> | undefined;

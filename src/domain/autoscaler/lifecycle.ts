@@ -7,10 +7,13 @@ import { InvalidTransitionError } from '../errors.js';
 // registered, or gone), and the race where a worker takes a task after the plan is settled by
 // keeping the instance (stop-skipped). Draining would also need the dequeue path to refuse a
 // draining worker, which it does not; a state nothing sets would only mislead.
-export type InstanceState = 'requested' | 'booting' | 'ready' | 'terminating' | 'terminated' | 'failed';
+// `interrupted`: the cloud announced it takes the machine back (a spot notice, reported by its agent). It
+// still costs money until it is gone, but it is no capacity and does not count against the maxes: its task
+// is being handed back and needs a machine elsewhere now.
+export type InstanceState = 'requested' | 'booting' | 'ready' | 'interrupted' | 'terminating' | 'terminated' | 'failed';
 
 /** States that cost money or may still: counted by the reconciler, listed by `live`. */
-export const LIVE_STATES: readonly InstanceState[] = ['requested', 'booting', 'ready', 'terminating'];
+export const LIVE_STATES: readonly InstanceState[] = ['requested', 'booting', 'ready', 'interrupted', 'terminating'];
 /** States that count against the maxes and the $/h cap. */
 export const BILLED_STATES: readonly InstanceState[] = ['requested', 'booting', 'ready'];
 export const ENDED_STATES: readonly InstanceState[] = ['terminated', 'failed'];
@@ -25,11 +28,15 @@ export const ENDED_STATES: readonly InstanceState[] = ['terminated', 'failed'];
  * - ready → terminating: idle, budget reclaim, worker exited or lost
  * - requested|booting|ready → terminated: the cloud lost it (spot reclaim) or the app was deleted
  * - terminating → terminated: the cloud no longer lists it, or the app was deleted
+ * - booting|ready → interrupted: its agent reported the cloud's interruption notice (spot)
+ * - interrupted → terminating: its worker handed its task back and left; the reconciler stops it
+ * - interrupted → terminated: the cloud took it, as announced, or the app was deleted
  */
 export const TRANSITIONS: Readonly<Record<InstanceState, readonly InstanceState[]>> = {
   requested: ['booting', 'failed', 'terminating', 'terminated'],
-  booting: ['ready', 'terminating', 'terminated'],
-  ready: ['terminating', 'terminated'],
+  booting: ['ready', 'interrupted', 'terminating', 'terminated'],
+  ready: ['interrupted', 'terminating', 'terminated'],
+  interrupted: ['terminating', 'terminated'],
   terminating: ['terminated'],
   terminated: [],
   failed: [],
@@ -65,10 +72,13 @@ export type DecisionKind =
   | 'task-recovered' // a task of a lost instance went back to its queue
   | 'stop-skipped' // a stop was called off: the worker took a task meanwhile
   | 'terminate-all' // the app was deleted: everything it ran was stopped
-  | 'drain'; // a person asked (console) to drain an instance: its task finishes, it takes no new one
+  | 'drain' // a person asked (console) to drain an instance: its task finishes, it takes no new one
+  | 'interrupted' // the cloud announced it takes the instance back (spot): its offering cools down
+  | 'rebalance'; // the cloud recommends leaving the instance (spot at risk): its agent takes no new task
 
 export const DECISION_KINDS: readonly DecisionKind[] = [
   'launch', 'capacity-error', 'launch-failed', 'terminate', 'boot-timeout', 'worker-exited', 'worker-lost', 'refuse',
   'wait', 'adopt', 'orphan-terminated', 'instance-lost', 'task-recovered', 'stop-skipped', 'terminate-all',
   'drain',
+  'interrupted', 'rebalance',
 ];

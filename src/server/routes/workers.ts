@@ -9,6 +9,7 @@ import type { TokenInfo } from '../../store/tokens.js';
 import type { FastifyRequest } from 'fastify';
 import { LIMITS, bounded, boundedList, exitCode, idString } from '../../domain/limits.js';
 import { waitForEvent } from '../wait.js';
+import { recordInterruption } from '../../autoscaler/interruptions.js';
 
 const workerParams = z.object({ workerId: idString });
 const taskParams = z.object({ id: idString });
@@ -90,6 +91,26 @@ export const workerRoutes: RouteGroup = (ctx) => {
     handler: async ({ params, auth }) => {
       await checkOwner(ctx, auth, params.workerId);
       await queue.stopWorker(params.workerId);
+    },
+  });
+  addRoute(app, routes, {
+    method: 'POST', url: '/api/v1/workers/:workerId/interruption', roles: ['agent'],
+    summary: "The cloud announced that this worker's machine goes (notice) or should be left (rebalance): spot",
+    params: workerParams,
+    body: z.object({
+      kind: z.enum(['notice', 'rebalance']),
+      source: z.enum(['aws', 'gcp']),
+      action: bounded(LIMITS.name).optional().describe('What the cloud will do: terminate, stop, hibernate, preempt'),
+      at: z.number().int().nonnegative().optional().describe('When the machine goes, epoch ms'),
+    }),
+    // The instance is marked interrupted (its offering cools down); its reconciler wakes on the worker event.
+    handler: async ({ params, body, auth }) => {
+      await checkOwner(ctx, auth, params.workerId);
+      const worker = await store.workers.get(params.workerId);
+      if (!worker) throw new NotFoundError(`worker "${params.workerId}" not found; register it first`);
+      const out = await recordInterruption(store, worker, body, Date.now());
+      store.events.publish({ kind: 'worker', workerId: worker.id });
+      return out;
     },
   });
   leaseRoutes(ctx);
