@@ -174,9 +174,9 @@ async function measure(dialect: Dialect): Promise<Figures> {
     const workers = indexWorkers((await store.workers.list()).filter((w) => w.app === cfg.name || w.instanceId));
     if (dialect === 'postgres') {
       // The snapshot's counts walk the dequeue index; until VACUUM sets the visibility map each entry also reads its row.
-      const before = await timeSnapshots(() => buildSnapshot(store, cfg, records, workers, []));
+      const before = await timeSnapshots(() => buildSnapshot(store, cfg, records, workers, [], Date.now()));
       await sql`VACUUM ANALYZE tasks`.execute(store.kysely);
-      const after = await timeSnapshots(() => buildSnapshot(store, cfg, records, workers, []));
+      const after = await timeSnapshots(() => buildSnapshot(store, cfg, records, workers, [], Date.now()));
       say(`postgres: snapshot p50 ${before.toFixed(1)} ms before VACUUM ANALYZE tasks, ${after.toFixed(1)} ms after (the passes were measured before it; the snapshot, plan(), dequeue and enqueue figures after)`);
     }
     const readMs: number[] = [];
@@ -192,10 +192,10 @@ async function measure(dialect: Dialect): Promise<Figures> {
     say(`${dialect}: reading the instance records and the workers: p50 ${pct(readMs, 50).toFixed(1)} ms (CPU ${pct(readCpu, 50).toFixed(1)} ms)`);
     const snapshotMs: number[] = [];
     const planAlone: number[] = [];
-    let snapshot = await buildSnapshot(store, cfg, records, workers, []);
+    let snapshot = await buildSnapshot(store, cfg, records, workers, [], Date.now());
     for (let i = 0; i < REPEAT; i++) {
       const s0 = performance.now();
-      snapshot = await buildSnapshot(store, cfg, records, workers, []);
+      snapshot = await buildSnapshot(store, cfg, records, workers, [], Date.now());
       snapshotMs.push(ms(s0));
       const p0 = performance.now();
       plan(snapshot, cfg, Date.now());

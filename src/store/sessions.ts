@@ -40,7 +40,7 @@ export class SessionRepo {
       this.cache.delete(id);
       return null;
     }
-    const info = await this.tokens.byId(r.tokenId, now);
+    const info = (await this.tokens.byId(r.tokenId, now))?.info;
     if (!info) return null;
     if (this.cache.size >= 10_000) this.cache.clear();
     this.cache.set(id, { info, until: now + CACHE_MS, expiresAt: r.sessionExpires });
