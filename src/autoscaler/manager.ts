@@ -11,6 +11,11 @@ import type { ComputeProvider } from './providers/types.js';
 import { DeferredProvider } from './providers/deferred.js';
 import type { StartupScriptInput } from './launch.js';
 import { resolveTimings, type Timings } from '../domain/timings.js';
+import { NoPriceError, PriceBook, type PriceQuote } from './prices.js';
+import { offeringsFor } from '../domain/autoscaler/offerings.js';
+
+/** The price books of the apps this process runs (for `autoscaler status`: what each price is and where it came from). */
+export const priceBooks = new Map<string, PriceBook>();
 
 export interface ManagerOptions {
   store: Store;
@@ -26,6 +31,8 @@ export interface ManagerOptions {
   /** The decrypted credentials of an app's provider.settings.credentialsSecret (the control plane: the secrets vault). */
   credentialsFor?: (cfg: AppConfig) => Promise<Record<string, unknown> | undefined>;
   renderStartupScript?: (i: StartupScriptInput) => string;
+  /** The URL in an app's budget.webhookSecret (the control plane: the secrets vault). */
+  webhookUrlFor?: (cfg: AppConfig) => Promise<string | undefined>;
   reconciler?: Partial<ReconcilerOptions>;
 }
 
@@ -90,12 +97,58 @@ export class AutoscalerManager implements Controller {
       this.reconcilers.delete(name);
       await r.terminateAll('its autoscaler app was deleted');
     }
-    for (const cfg of apps) {
-      const cur = this.reconcilers.get(cfg.name);
-      if (cur && JSON.stringify(cur.cfg.provider) === JSON.stringify(cfg.provider)) cur.cfg = cfg;
+    for (const raw of apps) {
+      this.raw.set(raw.name, raw);
+      const cur = this.reconcilers.get(raw.name);
+      const sameProvider = cur && JSON.stringify(cur.cfg.provider) === JSON.stringify(raw.provider);
+      const cfg = await this.priced(raw, sameProvider ? undefined : await this.bookFor(raw));
+      if (!cfg) continue;
+      if (cur && sameProvider) cur.cfg = cfg;
       else this.reconcilers.set(cfg.name, await this.make(cfg));
       void this.reconcilers.get(cfg.name)!.wake();
     }
+  }
+
+  /** A new book when the provider changed (its account or region may have); the app's own one otherwise. */
+  private async bookFor(cfg: AppConfig): Promise<PriceBook> {
+    const record = (this.o.providers ?? PROVIDERS).get(cfg.provider.kind);
+    let lookup;
+    if (record.prices && cfg.resources.some((r) => r.pricePerHour === undefined)) {
+      const credentials = record.capabilities.credentialsSecret ? await this.o.credentialsFor?.(cfg).catch(() => undefined) : undefined;
+      lookup = await record.prices(cfg, { dataDir: this.o.dataDir, credentials });
+    }
+    const book = new PriceBook(lookup);
+    priceBooks.set(cfg.name, book);
+    return book;
+  }
+
+  /**
+   * The app with every price known, or undefined when one cannot be had: the app does not start (or keeps running
+   * on the prices it had), and the journal says which price and how to fix it. Never a price of 0.
+   */
+  private async priced(cfg: AppConfig, fresh?: PriceBook): Promise<AppConfig | undefined> {
+    const book = fresh ?? priceBooks.get(cfg.name) ?? await this.bookFor(cfg);
+    try {
+      return (await book.resolve(cfg, (r) => offeringsFor(r)[0]!)).cfg;
+    } catch (e) {
+      if (!(e instanceof NoPriceError)) throw e;
+      const reason = `app ${cfg.name} not started: ${e.message}`;
+      this.o.log(`autoscalers: ${reason}`);
+      await this.o.store.decisions.add({ at: Date.now(), app: cfg.name, queue: null, kind: 'app-not-started', reason, detail: {} });
+      return undefined;
+    }
+  }
+
+  /** The app files as written (a price left out is looked up per launch, for its market and zone). */
+  private readonly raw = new Map<string, AppConfig>();
+
+  /** The price of one launch on its offering, from the app's book. */
+  private quoter(name: string): ReconcilerOptions['quote'] {
+    return (r, offering): Promise<PriceQuote> => {
+      const book = priceBooks.get(name) ?? new PriceBook(undefined);
+      const written = this.raw.get(name)?.resources.find((x) => x.name === r.name);
+      return book.quote(written ?? r, offering);
+    };
   }
 
   private async make(cfg: AppConfig): Promise<Reconciler> {
@@ -107,6 +160,7 @@ export class AutoscalerManager implements Controller {
       store: this.o.store, queue: this.o.queue, provider, serverUrl: this.o.serverUrl, controlPlaneId: this.controlPlaneId,
       renderStartupScript: record.capabilities.startupScript ? this.o.renderStartupScript : undefined, log: this.o.log,
       listEveryMs: t.listEveryMs, orphanGraceMs: t.orphanGraceMs, requestedGraceMs: t.requestedGraceMs, minGapMs: t.minGapMs,
+      quote: this.quoter(cfg.name), budget: { webhookUrl: this.o.webhookUrlFor },
       ...this.o.reconciler,
     });
   }

@@ -2,6 +2,7 @@
 // instances boot on the simulated cloud, each instance's agent runs one task at a time and takes
 // the next waiting task as soon as it is free. A Driver (our policy, or the ClearML baseline)
 // decides launches and terminations; the engine only does what it is told and keeps the books.
+import { priceOf } from '../domain/autoscaler/budget.js';
 import type { AppConfig, ResourceConfig } from '../domain/autoscaler/config.js';
 import type { CapacityFailure } from '../domain/autoscaler/policy.js';
 import type { SimCloud } from '../autoscaler/providers/simulated/cloud.js';
@@ -107,7 +108,7 @@ export class Engine {
     this.cloud.forget(id); // the engine keeps its own record; the cloud need not grow with the trace
     const inst: SimInstance = {
       id, resource, state: 'booting', offering, launchedAt: this.now, busy: false, registered: false,
-      price: r.pricePerHour, live: true, job: null, readyAt: m.readyAt, serves: this.queuesOf.get(resource)!, idleSeq: 0,
+      price: priceOf(r), live: true, job: null, readyAt: m.readyAt, serves: this.queuesOf.get(resource)!, idleSeq: 0,
     };
     this.live.push(inst);
     this.progressAt = this.now;

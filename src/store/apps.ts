@@ -27,6 +27,10 @@ export interface InstanceRecord {
   endedAt: number | null;
   workerId: string | null;
   message: string | null;
+  /** The queue whose task caused the launch; null when none did (adopted, or launched before migration 005). */
+  causeQueue: string | null;
+  /** When its worker registered; null while booting (or never). */
+  readyAt: number | null;
 }
 
 export interface Decision {
@@ -47,10 +51,11 @@ export type GlueDecision = Omit<Decision, 'app' | 'kind'> & { app: 'k8s-glue'; k
 /** A row as read back: an autoscaler app's decision or one of the glue's. */
 export type JournalRow = Omit<Decision, 'kind'> & { kind: DecisionKind | GlueDecision['kind'] } & Folded;
 
-const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
+export const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
   id: r.id, app: r.app, resource: r.resource, providerId: r.provider_id, state: r.state as InstanceState,
   offering: JSON.parse(r.offering), pricePerHour: r.price_per_hour, launchedAt: r.launched_at,
   stateChangedAt: r.state_changed_at, endedAt: r.ended_at, workerId: r.worker_id, message: r.message,
+  causeQueue: r.cause_queue, readyAt: r.ready_at,
 });
 
 /** A stored app was validated when applied; a key a later version no longer knows is dropped, so it still loads. */
@@ -90,11 +95,12 @@ export class InstanceRepo {
   constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo) {}
 
   /** Every instance starts `requested`; from there only `move` changes its state. */
-  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state'> & { state?: 'requested' }): Promise<void> {
+  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state' | 'causeQueue' | 'readyAt'>
+    & { state?: 'requested'; causeQueue?: string | null }): Promise<void> {
     await this.db.insertInto('instances').values({
       id: i.id, app: i.app, resource: i.resource, provider_id: null, state: 'requested', offering: JSON.stringify(i.offering),
       price_per_hour: i.pricePerHour, launched_at: i.launchedAt, state_changed_at: i.launchedAt, ended_at: null,
-      worker_id: null, message: null,
+      worker_id: null, message: null, cause_queue: i.causeQueue ?? null, ready_at: null,
     }).execute();
   }
 
@@ -125,6 +131,7 @@ export class InstanceRepo {
       ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
       ...(patch.message !== undefined ? { message: patch.message } : {}),
       ...(ended ? { ended_at: now } : {}),
+      ...(to === 'ready' ? { ready_at: now } : {}),
     }).where('id', '=', id).where('state', '=', from).executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) {
       const cur = await this.get(id);

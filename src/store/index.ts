@@ -8,6 +8,7 @@ import { QueueRepo } from './queues.js';
 import { TokenRepo } from './tokens.js';
 import { SecretRepo } from './secrets.js';
 import { AppRepo, DecisionRepo, InstanceRepo } from './apps.js';
+import { CostRepo } from './costs.js';
 import type { Clock } from '../domain/clock.js';
 import type { JournalSettings } from '../domain/journal.js';
 
@@ -31,6 +32,7 @@ export class Store {
   readonly apps: AppRepo;
   readonly instances: InstanceRepo;
   readonly decisions: DecisionRepo;
+  readonly costs: CostRepo;
 
   private constructor(readonly db: Db, opts: StoreOptions) {
     this.events = new Events(db.pool);
@@ -43,6 +45,7 @@ export class Store {
     this.apps = new AppRepo(db.kysely, this.events);
     this.instances = new InstanceRepo(db.kysely, this.tokens);
     this.decisions = new DecisionRepo(db.kysely, { clock: opts.clock, journal: opts.journal });
+    this.costs = new CostRepo(db.kysely);
   }
 
   static async open(url: string, opts: StoreOptions = {}): Promise<Store> {

@@ -64,9 +64,12 @@ export type DecisionKind =
   | 'instance-lost' // the cloud no longer runs it (spot reclaim, machine lost)
   | 'task-recovered' // a task of a lost instance went back to its queue
   | 'stop-skipped' // a stop was called off: the worker took a task meanwhile
-  | 'terminate-all'; // the app was deleted: everything it ran was stopped
+  | 'terminate-all' // the app was deleted: everything it ran was stopped
+  | 'budget-warning' // a day or month budget crossed a warning fraction
+  | 'app-not-started'; // the app cannot run: a price could not be had
 
 export const DECISION_KINDS: readonly DecisionKind[] = [
   'launch', 'capacity-error', 'launch-failed', 'terminate', 'boot-timeout', 'worker-exited', 'worker-lost', 'refuse',
   'wait', 'adopt', 'orphan-terminated', 'instance-lost', 'task-recovered', 'stop-skipped', 'terminate-all',
+  'budget-warning', 'app-not-started',
 ];
