@@ -25,6 +25,14 @@ type Journal = (kind: DecisionKind, queue: string | null, reason: string, detail
 
 const DURATIONS_EVERY_MS = 60_000;
 
+const hasPeriodBudget = (cfg: AppConfig) => cfg.budget.maxPerDay !== undefined || cfg.budget.maxPerMonth !== undefined;
+
+/** The policy's budget input without side effects (for `task why`), or undefined when the app has no day or month limit. */
+export async function readBudget(store: Store, costs: CostService, cfg: AppConfig): Promise<BudgetSnapshot | undefined> {
+  if (!hasPeriodBudget(cfg)) return undefined;
+  return { spent: await costs.spentInPeriods(cfg), expectedTaskMs: expectedTaskMs(await store.costs.recentDurations(Object.keys(cfg.queues))) };
+}
+
 export interface BudgetWarning {
   app: string;
   period: 'day' | 'month';
@@ -41,9 +49,9 @@ export class BudgetWatch {
   constructor(private readonly store: Store, private readonly costs: CostService, private readonly journal: Journal,
     private readonly o: BudgetWatchOptions) {}
 
-  /** The policy's budget input, or undefined when the app has no day or month limit. */
+  /** The policy's budget input, or undefined when the app has no day or month limit; sends the warnings now due. */
   async snapshot(cfg: AppConfig, now: number): Promise<BudgetSnapshot | undefined> {
-    if (cfg.budget.maxPerDay === undefined && cfg.budget.maxPerMonth === undefined) return undefined;
+    if (!hasPeriodBudget(cfg)) return undefined;
     const spent = await this.costs.spentInPeriods(cfg);
     if (now - this.durations.at >= DURATIONS_EVERY_MS)
       this.durations = { at: now, ms: expectedTaskMs(await this.store.costs.recentDurations(Object.keys(cfg.queues))) };

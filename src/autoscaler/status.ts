@@ -4,6 +4,10 @@ import type { InstanceRecord } from '../store/apps.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
 import { indexWorkers, workerOf } from './snapshot.js';
+import { priceBooks } from './manager.js';
+import { offeringsFor } from '../domain/autoscaler/offerings.js';
+import { CostService } from '../services/costs.js';
+import type { PriceQuote } from './prices.js';
 
 const HOUR = 3_600_000;
 /** States that cost money and count against the $/h cap. */
@@ -38,7 +42,29 @@ export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) 
     spendTodayUsd: round(sum(day.getTime())),
     spendMonthUsd: round(sum(month.getTime())),
     budget: cfg.budget,
+    budgetPeriods: await budgetPeriods(store, cfg, now),
+    prices: pricesOf(cfg, now),
   };
+}
+
+/** Each resource's price, where it came from and when: typed in the app file, or looked up (cached) by its provider. */
+function pricesOf(cfg: AppConfig, now: number): (Omit<PriceQuote, 'zone'> & { resource: string; zone: string | null })[] {
+  const cached = priceBooks.get(cfg.name)?.cached() ?? [];
+  return cfg.resources.flatMap((r) => {
+    if (r.pricePerHour !== undefined) {
+      const o = offeringsFor(r)[0]!;
+      return [{ resource: r.name, instanceType: r.instanceType, market: o.market, zone: o.zone ?? null, pricePerHour: r.pricePerHour, source: 'config', at: now }];
+    }
+    const mine = cached.filter((q) => q.instanceType === r.instanceType);
+    return mine.length ? mine.map((q) => ({ resource: r.name, ...q }))
+      : [{ resource: r.name, instanceType: r.instanceType, market: r.spot ? 'spot' : 'on-demand', zone: null, pricePerHour: NaN, source: 'not looked up on this replica yet', at: now }];
+  });
+}
+
+/** Spend against the day and month budgets (the console's figures too: CostService.appSpendPeriods). */
+async function budgetPeriods(store: Store, cfg: AppConfig, now: number) {
+  if (cfg.budget.maxPerDay === undefined && cfg.budget.maxPerMonth === undefined) return null;
+  return new CostService(store, () => now).appSpendPeriods(cfg);
 }
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
