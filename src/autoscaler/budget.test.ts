@@ -78,7 +78,7 @@ describe('budgets through the reconciler', { concurrency: true }, () => {
       await queue.register({ id: `w-${id}`, queues: [q], tokenId: null, app: appName, resource: 'gpu', instanceId: id });
       await store.instances.move(id, 'booting', 'ready', { workerId: `w-${id}` }, T0 - fromS * S);
       if (!busy) return undefined;
-      await queue.create(spec(q));
+      await queue.create(spec(q), null);
       return (await queue.take(`w-${id}`, { queues: [q] }))!.task;
     }
 
@@ -88,7 +88,7 @@ describe('budgets through the reconciler', { concurrency: true }, () => {
       await store.instances.create({ id: `${cfg.name}-old`, app: cfg.name, resource: 'gpu', causeQueue: q, offering, pricePerHour: 36, launchedAt: T0 - 2000 * S });
       await store.instances.move(`${cfg.name}-old`, 'requested', 'booting', { providerId: 'p-old' }, T0 - 2000 * S);
       await store.instances.move(`${cfg.name}-old`, 'booting', 'terminated', {}, T0 - 1010 * S);
-      const task = await queue.create(spec(q));
+      const task = await queue.create(spec(q), null);
       await r.pass();
       await r.pass();
       const want = 'month budget: $9.90 of $10.00 spent, $0.00 committed; a g5.xlarge for the expected 1 min would pass it';
@@ -109,7 +109,7 @@ describe('budgets through the reconciler', { concurrency: true }, () => {
       const { cfg, q, r } = await app({ maxPerDay: 1 });
       const busyTask = await running(cfg.name, q, `${cfg.name}-busy`, 600, true);
       await running(cfg.name, q, `${cfg.name}-idle`, 600, false);
-      await queue.create(spec(q));
+      await queue.create(spec(q), null);
       await r.pass();
       const states = Object.fromEntries((await store.instances.live(cfg.name)).map((i) => [i.id, i.state]));
       assert.deepEqual(states, { [`${cfg.name}-busy`]: 'ready', [`${cfg.name}-idle`]: 'terminating' });
@@ -121,7 +121,7 @@ describe('budgets through the reconciler', { concurrency: true }, () => {
     test('terminate: every instance stops now and its task goes back to the head of its queue, attempt not counted', async () => {
       const { cfg, q, r } = await app({ maxPerDay: 1, onExhausted: 'terminate' });
       const busyTask = await running(cfg.name, q, `${cfg.name}-busy`, 600, true);
-      const waiting = await queue.create(spec(q)); // the reclaimed task goes back ahead of it
+      const waiting = await queue.create(spec(q), null); // the reclaimed task goes back ahead of it
       await r.pass();
       assert.deepEqual((await store.instances.live(cfg.name)).map((i) => i.state), ['terminating']);
       const back = await store.tasks.get(busyTask!.id);

@@ -35,8 +35,8 @@ describe('costs', { concurrency: true }, () => {
       at(100);
       await queue.register({ id: 'w1', queues: ['train', 'eval'], tokenId: null, app: 'gpuapp', resource: 'gpu', instanceId: 'i1' });
       await store.instances.move('i1', 'booting', 'ready', { workerId: 'w1' }, clock.now());
-      const a = await queue.create(spec('train'));
-      const b = await queue.create(spec('eval'));
+      const a = await queue.create(spec('train'), null);
+      const b = await queue.create(spec('eval'), null);
       Object.assign(ids, { a: a.id, b: b.id });
       at(200);
       let got = await queue.take('w1', { queues: ['train'] });
