@@ -18,7 +18,6 @@ import { QueueService } from '../src/services/queue.js';
 import { createTestDb, DIALECTS } from './support/stores.js';
 
 const FIXTURE = JSON.parse(readFileSync(new URL('./fixtures/aws-pricing-getproducts.json', import.meta.url), 'utf8'));
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 let moto: Moto;
 let fake: Server;
@@ -45,7 +44,7 @@ after(async () => {
   await moto.stop();
 });
 
-const settings = () => ({ region: 'us-east-1', endpoint: moto.url, pricingEndpoint: pricingUrl, credentials, throttleRetries: 0, spotRequestGraceS: 120 });
+const settings = () => ({ region: 'us-east-1', endpoint: moto.url, pricingEndpoint: pricingUrl, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, throttleRetries: 0, spotRequestGraceS: 120 });
 const resource = (over: object = {}) =>
   AppConfigSchema.parse({ name: 'a', provider: { kind: 'aws', settings: {} }, queues: { q: ['gpu'] },
     resources: [{ name: 'gpu', instanceType: 'g5.xlarge', maxInstances: 2, ...over }] }).resources[0]!;
@@ -68,16 +67,24 @@ test('on-demand: the Price List answer is read (filters for Linux, shared, this 
   assert.equal(calls.length, n + 1, 'looked up again after a day');
 });
 
-test('spot: the zone\'s price from DescribeSpotPriceHistory on moto, cached minutes; a typed price wins', async () => {
-  let t = Date.UTC(2026, 11, 2);
-  const book = new PriceBook(awsPriceLookup(settings()), () => t);
+test('spot: the zone\'s price from DescribeSpotPriceHistory on moto; cached minutes; a typed price wins', async () => {
+  const book = new PriceBook(awsPriceLookup(settings()));
   const q = await book.quote(resource({ spot: true }), { instanceType: 'm5.large', zone: 'us-east-1a', market: 'spot' });
   assert.equal(q.source, 'aws spot price history');
   assert.ok(q.pricePerHour > 0 && q.pricePerHour < 1, `moto's spot price, got ${q.pricePerHour}`);
   assert.equal(q.zone, 'us-east-1a');
-  assert.equal(book.cached().length, 1);
-  t += SPOT_TTL_MS + 1;
-  assert.equal((await book.quote(resource({ spot: true }), { instanceType: 'm5.large', zone: 'us-east-1a', market: 'spot' })).at, t);
+  // The cache's own clock: a spot price is asked again once SPOT_TTL_MS has passed.
+  let t = 0;
+  let asked = 0;
+  const counting = new PriceBook({ name: { onDemand: 'od', spot: 'sp' }, onDemand: async () => 1, spot: async () => (++asked, 0.3) }, () => t);
+  const spot = { instanceType: 'm5.large', zone: 'us-east-1a', market: 'spot' as const };
+  await counting.quote(resource({ spot: true }), spot);
+  t += SPOT_TTL_MS - 1;
+  await counting.quote(resource({ spot: true }), spot);
+  assert.equal(asked, 1);
+  t += 2;
+  await counting.quote(resource({ spot: true }), spot);
+  assert.equal(asked, 2);
   const typed = await book.quote(resource({ pricePerHour: 0.5 }), { instanceType: 'g5.xlarge', market: 'on-demand' });
   assert.deepEqual({ price: typed.pricePerHour, source: typed.source }, { price: 0.5, source: 'config' });
 });
