@@ -10,6 +10,7 @@ import { CapacityError, type Offering } from '../autoscaler/providers/types.js';
 import { EventHeap, type Timed } from './heap.js';
 import { Fifo } from './fifo.js';
 import { Books } from './books.js';
+import { BudgetBooks } from './budget-books.js';
 import type { SimInstance, SimJob } from './sim-types.js';
 
 export type { SimInstance, SimJob } from './sim-types.js';
@@ -36,6 +37,8 @@ export class Engine {
   readonly waiting = new Map<string, Fifo<SimJob>>();
   readonly failures: CapacityFailure[] = [];
   readonly books: Books;
+  /** Day and month budgets, when the app has them. */
+  readonly budget?: BudgetBooks;
   readonly resources: Map<string, ResourceConfig>;
   readonly queuesOf = new Map<string, string[]>();
   private readonly heap = new EventHeap<Ev>();
@@ -60,6 +63,7 @@ export class Engine {
     }
     for (const q of Object.keys(cfg.queues)) this.waiting.set(q, new Fifo());
     this.books = new Books(cfg);
+    if (BudgetBooks.wanted(cfg)) this.budget = new BudgetBooks(cfg);
   }
 
   run(): void {
@@ -147,6 +151,7 @@ export class Engine {
     } else if (ev.kind === 'done') {
       if (inst.job !== ev.job) return;
       this.books.jobDone(ev.job, inst);
+      this.budget?.jobDone(ev.job.duration);
       inst.job = null;
       inst.busy = false;
       this.free(inst);
@@ -220,5 +225,6 @@ export class Engine {
     if (last !== inst) this.live[i] = last;
     this.byId.delete(inst.id);
     this.books.stopped(inst, this.now);
+    this.budget?.stopped(inst, this.now);
   }
 }

@@ -19,6 +19,10 @@ export function resultRows(r: SimResult): { figure: string; value: string }[] {
     ['launches', String(r.launches)],
     ['max instances at once', String(r.max_instances)],
     ['budget violations', String(r.budget_violations)],
+    ...(r.budget ? [
+      ['budget limits reached', r.budget.reached.map((x) => `${x.period} at ${s(x.at_s)}`).join(', ') || 'none'],
+      ['waited for the budget', `${r.budget.wait_job_hours.toFixed(2)} job-hours (${r.budget.refusals} refusals)`],
+    ] : []),
     ['replay time', `${r.replay_ms} ms`],
   ].map(([figure, value]) => ({ figure: figure!, value: value! }));
 }

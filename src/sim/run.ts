@@ -1,4 +1,5 @@
 // runSimulation: a trace and an app config in, the figures issue 4 names out.
+import type { BudgetEvents } from './budget-books.js';
 import { performance } from 'node:perf_hooks';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { SimulationSchema, type SimulationConfig } from '../domain/autoscaler/simulation-config.js';
@@ -32,6 +33,8 @@ export interface SimResult {
   launches: number;
   max_instances: number;
   budget_violations: number;
+  /** Only for an app with a day or month budget: when each limit was reached and what waited because of it. */
+  budget?: BudgetEvents;
   replay_ms: number;
 }
 
@@ -72,6 +75,7 @@ export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHo
     launches: b.launches,
     max_instances: b.maxInstances,
     budget_violations: b.violations,
+    ...(engine.budget ? { budget: { ...engine.budget.events, wait_job_hours: round(engine.budget.events.wait_job_hours, 2) } } : {}),
     replay_ms: Math.round(performance.now() - t0),
   };
   return { result, peakUsdPerHour: b.peakRate };
