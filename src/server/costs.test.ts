@@ -1,14 +1,15 @@
+// (In server/: it reads the metrics too.)
 // Attribution on both stores, from stored records only: one instance's life split into boot, busy (per task, a
 // released run included) and idle, billed to the right queues and tasks; the same figures after the store is closed
 // and opened again (a restart), and the same in the flotilla_spend_usd_total counter.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Store } from '../store/index.js';
-import { QueueService } from './queue.js';
-import { CostService } from './costs.js';
+import { QueueService } from '../services/queue.js';
+import { CostService } from '../services/costs.js';
 import { ManualClock } from '../domain/clock.js';
 import type { ValidTask } from '../domain/task.js';
-import { Metrics } from '../server/metrics.js';
+import { Metrics } from './metrics.js';
 import { createTestDb, DIALECTS, type TestDb } from '../../test/support/stores.js';
 
 const T0 = Date.UTC(2026, 11, 2, 10, 0, 0);
