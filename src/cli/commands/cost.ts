@@ -15,7 +15,8 @@ export function parseSince(s: string): number {
   return Number(m[1]) * UNITS[m[2]!]!;
 }
 
-const money = (x: number | null) => (x === null ? '-' : `$${x.toFixed(2)}`);
+/** Cents, or tenths of a cent under a dollar (a short run costs less than a cent). */
+const money = (x: number | null) => (x === null ? '-' : `$${x.toFixed(x < 1 ? 3 : 2)}`);
 
 export function registerCost(program: Command): void {
   const cost = program.command('cost').description('what the machines cost, and who spent it');

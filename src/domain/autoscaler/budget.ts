@@ -79,7 +79,8 @@ export function usd(x: number): string {
 
 export function duration(ms: number): string {
   if (ms >= HOUR) return `${(ms / HOUR).toFixed(1).replace(/\.0$/, '')} h`;
-  return `${Math.max(1, Math.round(ms / 60_000))} min`;
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  return `${Math.round(ms / 60_000)} min`;
 }
 
 /** An instance as the projection sees it. */
