@@ -9,15 +9,8 @@ import { offeringsFor } from '../domain/autoscaler/offerings.js';
 import { CostService } from '../services/costs.js';
 import type { PriceQuote } from './prices.js';
 
-const HOUR = 3_600_000;
 /** States that cost money and count against the $/h cap. */
 const BILLED = new Set<string>(BILLED_STATES);
-
-export function costBetween(i: InstanceRecord, from: number, to: number): number {
-  const start = Math.max(i.launchedAt, from);
-  const end = Math.min(i.endedAt ?? to, to);
-  return end > start ? ((end - start) / HOUR) * i.pricePerHour : 0;
-}
 
 export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) {
   const live = await store.instances.live(cfg.name);
@@ -25,10 +18,8 @@ export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) 
   const byState: Record<string, number> = {};
   for (const i of live) byState[i.state] = (byState[i.state] ?? 0) + 1;
   const idleWorkers = live.filter((i) => workerOf(i, workers)?.status === 'idle').length;
-  const day = new Date(now); day.setUTCHours(0, 0, 0, 0);
-  const month = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1));
-  const recent = await store.instances.since(cfg.name, month.getTime());
-  const sum = (from: number) => recent.reduce((s, i) => s + costBetween(i, from, now), 0);
+  // The cost report's figures (services/costs.ts); "month" is the budget month (billingDay, default the 1st).
+  const spent = await new CostService(store, () => now).spentInPeriods(cfg);
   const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
   return {
     app: cfg.name,
@@ -39,8 +30,8 @@ export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) 
     queues: Object.fromEntries(Object.entries(queues).map(([q, v]) => [q, v.waiting])),
     idleWorkers,
     spendRatePerHour: round(live.filter((i) => BILLED.has(i.state)).reduce((s, i) => s + i.pricePerHour, 0)),
-    spendTodayUsd: round(sum(day.getTime())),
-    spendMonthUsd: round(sum(month.getTime())),
+    spendTodayUsd: round(spent.day),
+    spendMonthUsd: round(spent.month),
     budget: cfg.budget,
     budgetPeriods: await budgetPeriods(store, cfg, now),
     prices: pricesOf(cfg, now),

@@ -159,12 +159,6 @@ export class InstanceRepo {
     return rows.map(toInstance);
   }
 
-  /** Instances that ran at some time after `since` (for spend). */
-  async since(app: string, since: number): Promise<InstanceRecord[]> {
-    const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
-      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', since)])).execute();
-    return rows.map(toInstance);
-  }
 
   async listAll(app?: string, limit = 200): Promise<InstanceRecord[]> {
     let q = this.db.selectFrom('instances').selectAll().orderBy('launched_at', 'desc').limit(limit);
