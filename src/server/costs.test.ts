@@ -10,6 +10,8 @@ import { CostService } from '../services/costs.js';
 import { ManualClock } from '../domain/clock.js';
 import type { ValidTask } from '../domain/task.js';
 import { Metrics } from './metrics.js';
+import { buildApp } from './app.js';
+import { costRoutes } from './routes/costs.js';
 import { createTestDb, DIALECTS, type TestDb } from '../../test/support/stores.js';
 
 const T0 = Date.UTC(2026, 11, 2, 10, 0, 0);
@@ -92,6 +94,24 @@ describe('costs', { concurrency: true }, () => {
       assert.equal(Math.round(sum((l) => l.queue === 'train') * 1e6) / 1e6, 2.5);
       assert.equal(Math.round(sum((l) => l.kind === 'idle') * 1e6) / 1e6, 0.9);
       assert.equal(Math.round(sum(() => true) * 1e6) / 1e6, before.total.spentUsd);
+    });
+
+    test('the API answers the same report (what `flotilla cost report --json` prints), and names a bad field', async () => {
+      const queue = new QueueService(store, { leaseTtlMs: 60_000, clock });
+      const { app } = buildApp({ store, queue, settings: { leaseTtlMs: 60_000, maxWaitMs: 1000, heartbeatMs: 1000, version: 't' }, extraRoutes: [costRoutes] });
+      const { token } = await store.tokens.create('u', 'user');
+      const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+      try {
+        const res = await get(`/api/v1/costs?from=${T0 - 3_600_000}&by=queue`);
+        assert.equal(res.statusCode, 200);
+        assert.deepEqual(res.json(), await report('queue'));
+        assert.equal((await get(`/api/v1/tasks/${ids.a}/cost`)).json().line, '$1.50: 25 min on g5.xlarge (spot)');
+        const bad = await get('/api/v1/costs?from=yesterday');
+        assert.equal(bad.statusCode, 400);
+        assert.match(JSON.stringify(bad.json().issues), /query.from.*not a time: give epoch milliseconds or an ISO date/);
+      } finally {
+        await app.close();
+      }
     });
   });
 });
