@@ -44,6 +44,8 @@ export interface BudgetConfig {
   warnAt?: number[];
 }
 
+const NO_BOUNDS: Record<Period, { start: number; end: number }> = { day: { start: 0, end: 0 }, month: { start: 0, end: 0 } };
+
 export const DEFAULT_WARN_AT: readonly number[] = [0.5, 0.8, 1];
 
 /** What the policy is told about money: spent so far in each period, and how long a task is expected to run. */
@@ -109,7 +111,8 @@ export class BudgetGuard {
     private readonly b: BudgetConfig, private readonly snap: BudgetSnapshot | undefined,
     private readonly instances: readonly (CommittedInstance & { id: string })[], private readonly idleTimeoutMs: number, private readonly now: number,
   ) {
-    this.bounds = { day: periodBounds('day', now), month: periodBounds('month', now, b.billingDay) };
+    // Without spend figures nothing is weighed (the replay calls this per event: no date arithmetic then).
+    this.bounds = snap ? { day: periodBounds('day', now), month: periodBounds('month', now, b.billingDay) } : NO_BOUNDS;
     if (!snap) return;
     for (const i of this.instances) {
       // An idle one runs out its idle timeout; a busy or booting one its task first.
