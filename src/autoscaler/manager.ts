@@ -13,6 +13,11 @@ import type { StartupScriptInput } from './launch.js';
 import { resolveTimings, type Timings } from '../domain/timings.js';
 import type { ClearmlSourceConfig } from '../domain/autoscaler/source.js';
 import { CLEARML_POLL_MS, ClearmlSource } from '../clearml/source.js';
+import { NoPriceError, PriceBook, type PriceQuote } from './prices.js';
+import { offeringsFor } from '../domain/autoscaler/offerings.js';
+
+/** The price books of the apps this process runs (for `autoscaler status`: what each price is and where it came from). */
+export const priceBooks = new Map<string, PriceBook>();
 
 export interface ManagerOptions {
   store: Store;
@@ -32,6 +37,8 @@ export interface ManagerOptions {
   clearmlCredentialsFor?: (cfg: AppConfig) => Promise<{ accessKey: string; secretKey: string }>;
   /** How often apps serving a ClearML server look at it (default CLEARML_POLL_MS). */
   clearmlPollMs?: number;
+  /** The URL in an app's budget.webhookSecret (the control plane: the secrets vault). */
+  webhookUrlFor?: (cfg: AppConfig) => Promise<string | undefined>;
   reconciler?: Partial<ReconcilerOptions>;
 }
 
@@ -103,12 +110,58 @@ export class AutoscalerManager implements Controller {
       this.reconcilers.delete(name);
       await r.terminateAll('its autoscaler app was deleted');
     }
-    for (const cfg of apps) {
-      const cur = this.reconcilers.get(cfg.name);
-      if (cur && JSON.stringify([cur.cfg.provider, cur.cfg.source]) === JSON.stringify([cfg.provider, cfg.source])) cur.cfg = cfg;
+    for (const raw of apps) {
+      this.raw.set(raw.name, raw);
+      const cur = this.reconcilers.get(raw.name);
+      const sameProvider = cur && JSON.stringify([cur.cfg.provider, cur.cfg.source]) === JSON.stringify([raw.provider, raw.source]);
+      const cfg = await this.priced(raw, sameProvider ? undefined : await this.bookFor(raw));
+      if (!cfg) continue;
+      if (cur && sameProvider) cur.cfg = cfg;
       else this.reconcilers.set(cfg.name, await this.make(cfg));
       void this.reconcilers.get(cfg.name)!.wake();
     }
+  }
+
+  /** A new book when the provider changed (its account or region may have); the app's own one otherwise. */
+  private async bookFor(cfg: AppConfig): Promise<PriceBook> {
+    const record = (this.o.providers ?? PROVIDERS).get(cfg.provider.kind);
+    let lookup;
+    if (record.prices && cfg.resources.some((r) => r.pricePerHour === undefined)) {
+      const credentials = record.capabilities.credentialsSecret ? await this.o.credentialsFor?.(cfg).catch(() => undefined) : undefined;
+      lookup = await record.prices(cfg, { dataDir: this.o.dataDir, credentials });
+    }
+    const book = new PriceBook(lookup);
+    priceBooks.set(cfg.name, book);
+    return book;
+  }
+
+  /**
+   * The app with every price known, or undefined when one cannot be had: the app does not start (or keeps running
+   * on the prices it had), and the journal says which price and how to fix it. Never a price of 0.
+   */
+  private async priced(cfg: AppConfig, fresh?: PriceBook): Promise<AppConfig | undefined> {
+    const book = fresh ?? priceBooks.get(cfg.name) ?? await this.bookFor(cfg);
+    try {
+      return (await book.resolve(cfg, (r) => offeringsFor(r)[0]!)).cfg;
+    } catch (e) {
+      if (!(e instanceof NoPriceError)) throw e;
+      const reason = `app ${cfg.name} not started: ${e.message}`;
+      this.o.log(`autoscalers: ${reason}`);
+      await this.o.store.decisions.add({ at: Date.now(), app: cfg.name, queue: null, kind: 'app-not-started', reason, detail: {} });
+      return undefined;
+    }
+  }
+
+  /** The app files as written (a price left out is looked up per launch, for its market and zone). */
+  private readonly raw = new Map<string, AppConfig>();
+
+  /** The price of one launch on its offering, from the app's book. */
+  private quoter(name: string): ReconcilerOptions['quote'] {
+    return (r, offering): Promise<PriceQuote> => {
+      const book = priceBooks.get(name) ?? new PriceBook(undefined);
+      const written = this.raw.get(name)?.resources.find((x) => x.name === r.name);
+      return book.quote(written ?? r, offering);
+    };
   }
 
   private async make(cfg: AppConfig): Promise<Reconciler> {
@@ -121,6 +174,7 @@ export class AutoscalerManager implements Controller {
       renderStartupScript: record.capabilities.startupScript ? this.o.renderStartupScript : undefined, log: this.o.log,
       clearml: cfg.source?.kind === 'clearml' ? this.clearmlSource(cfg, cfg.source) : undefined,
       listEveryMs: t.listEveryMs, orphanGraceMs: t.orphanGraceMs, requestedGraceMs: t.requestedGraceMs, minGapMs: t.minGapMs,
+      quote: this.quoter(cfg.name), budget: { webhookUrl: this.o.webhookUrlFor },
       ...this.o.reconciler,
     });
   }

@@ -18,6 +18,11 @@ import { InterruptedInstances } from './interruptions.js';
 import { launchRequest, type LaunchContext } from './launch.js';
 import { newId } from '../store/tasks.js';
 import { DEFAULT_TIMINGS } from '../domain/timings.js';
+import { CostService } from '../services/costs.js';
+import { priceOf } from '../domain/autoscaler/budget.js';
+import { BudgetWatch, type BudgetWatchOptions } from './budget-watch.js';
+import type { PriceQuote } from './prices.js';
+import type { ResourceConfig } from '../domain/autoscaler/config.js';
 
 export interface ReconcilerOptions extends LaunchContext {
   store: Store;
@@ -31,10 +36,14 @@ export interface ReconcilerOptions extends LaunchContext {
   orphanGraceMs?: number;
   requestedGraceMs?: number;
   minGapMs?: number;
+  /** The price of a launch on its offering (market and zone); absent = the resource's pricePerHour. */
+  quote?: (r: ResourceConfig, offering: LaunchAction['offering']) => Promise<PriceQuote>;
+  /** Where budget warnings go besides the journal and the metrics (the webhook). */
+  budget?: BudgetWatchOptions;
 }
 
 const TERMINATE_KIND: Record<TerminateAction['reason'], DecisionKind> = {
-  'idle': 'terminate', 'budget-reclaim': 'terminate', 'boot-timeout': 'boot-timeout',
+  'idle': 'terminate', 'budget-reclaim': 'terminate', 'budget-exhausted': 'terminate', 'boot-timeout': 'boot-timeout',
   'worker-exited': 'worker-exited', 'worker-lost': 'worker-lost',
 };
 
@@ -50,9 +59,13 @@ export class Reconciler {
   private seen: { records: Map<string, InstanceRecord>; workers: Map<string, Worker> } = { records: new Map(), workers: new Map() };
 
   private readonly interrupted: InterruptedInstances;
+  private readonly costs: CostService;
+  private readonly budget: BudgetWatch;
 
   constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {
     this.interrupted = new InterruptedInstances(o.store, o.provider);
+    this.costs = new CostService(o.store, () => this.now());
+    this.budget = new BudgetWatch(o.store, this.costs, (k, q, r, d) => this.journal(k, q, r, d), { log: o.log, ...o.budget });
   }
 
   private now = () => (this.o.now ?? Date.now)();
@@ -116,6 +129,8 @@ export class Reconciler {
     await this.interrupted.settle(records, workers, now, (k, q, r, d) => this.journal(k, q, r, d));
     const waiting = this.o.clearml ? await this.o.clearml.waiting(Object.keys(this.cfg.queues)) : undefined;
     const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures, now, waiting);
+    const budget = await this.budget.snapshot(this.cfg, now);
+    if (budget) snapshot.budget = budget;
     const actions = plan(snapshot, this.cfg, now);
     await this.notes(actions, snapshot.queues);
     this.seen = { records: new Map(records.map((r) => [r.id, r])), workers };
@@ -158,10 +173,20 @@ export class Reconciler {
     const { store, provider } = this.o;
     const resource = this.cfg.resources.find((r) => r.name === a.resource)!;
     const id = `${this.cfg.name}-${newId(4)}`;
-    await store.instances.create({ id, app: this.cfg.name, resource: a.resource,
-      offering: a.offering, pricePerHour: resource.pricePerHour, launchedAt: this.now() });
+    // Billed at the price of the market and zone it really runs in (a spot launch: this hour's spot price there).
+    let quote: PriceQuote | undefined;
+    try {
+      quote = this.o.quote ? await this.o.quote(resource, a.offering) : undefined;
+    } catch (e) {
+      await this.journal('launch-failed', a.queue, `launch of ${a.resource} on ${describeOffering(a.offering)} not sent: ${(e as Error).message}`, { offering: a.offering });
+      return 'failed';
+    }
+    const pricePerHour = quote?.pricePerHour ?? priceOf(resource);
+    await store.instances.create({ id, app: this.cfg.name, resource: a.resource, causeQueue: a.queue,
+      offering: a.offering, pricePerHour, launchedAt: this.now() });
     this.lastNote.delete(a.queue);
-    await this.journal('launch', a.queue, a.reason, { instance: id, resource: a.resource, offering: a.offering });
+    await this.journal('launch', a.queue, a.reason, { instance: id, resource: a.resource, offering: a.offering,
+      pricePerHour, priceSource: quote?.source ?? 'config' });
     try {
       const req = await launchRequest(this.o, this.cfg, resource, id, a.offering);
       const got = await provider.launch(req);
@@ -187,8 +212,11 @@ export class Reconciler {
     if (!rec) return;
     const { store, provider } = this.o;
     const w = workerOf(rec, this.seen.workers);
+    // A budget reached with onExhausted: terminate: the tasks on it go back to the head of their queues first.
+    if (w && a.reason === 'budget-exhausted' && this.cfg.budget.onExhausted === 'terminate')
+      await this.o.queue.reclaimWorker(w.id, `the budget of app ${this.cfg.name} is exhausted (onExhausted: terminate)`);
     // A ClearML server cannot be told to stop a worker: the snapshot's "idle" stands (docs/clearml.md).
-    if (w && !this.o.clearml && (a.reason === 'idle' || a.reason === 'budget-reclaim')) {
+    else if (w && !this.o.clearml && (a.reason === 'idle' || a.reason === 'budget-reclaim' || a.reason === 'budget-exhausted')) {
       // Re-check right before stopping: the worker may have taken a task since the snapshot.
       if (!(await this.o.queue.stopIfIdle(w.id))) {
         await this.journal('stop-skipped', null, `kept ${rec.id}: its worker took a task`, { instance: rec.id });

@@ -3,6 +3,10 @@ import type { Store } from '../store/index.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
 import { indexWorkers, workerOf } from './snapshot.js';
+import { priceBooks } from './manager.js';
+import { offeringsFor } from '../domain/autoscaler/offerings.js';
+import { CostService } from '../services/costs.js';
+import type { PriceQuote } from './prices.js';
 
 import { costBetween, round } from '../services/spend-periods.js';
 
@@ -15,10 +19,8 @@ export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) 
   const byState: Record<string, number> = {};
   for (const i of live) byState[i.state] = (byState[i.state] ?? 0) + 1;
   const idleWorkers = live.filter((i) => workerOf(i, workers)?.status === 'idle').length;
-  const day = new Date(now); day.setUTCHours(0, 0, 0, 0);
-  const month = new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), 1));
-  const recent = await store.instances.since(cfg.name, month.getTime());
-  const sum = (from: number) => recent.reduce((s, i) => s + costBetween(i, from, now), 0);
+  // The cost report's figures (services/costs.ts); "month" is the budget month (billingDay, default the 1st).
+  const spent = await new CostService(store, () => now).spentInPeriods(cfg);
   const queues = await store.tasks.waitingByQueue(Object.keys(cfg.queues));
   return {
     app: cfg.name,
@@ -29,9 +31,30 @@ export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) 
     queues: Object.fromEntries(Object.entries(queues).map(([q, v]) => [q, v.waiting])),
     idleWorkers,
     spendRatePerHour: round(live.filter((i) => BILLED.has(i.state)).reduce((s, i) => s + i.pricePerHour, 0)),
-    spendTodayUsd: round(sum(day.getTime())),
-    spendMonthUsd: round(sum(month.getTime())),
+    spendTodayUsd: round(spent.day),
+    spendMonthUsd: round(spent.month),
     budget: cfg.budget,
+    budgetPeriods: await budgetPeriods(store, cfg, now),
+    prices: pricesOf(cfg, now),
   };
 }
 
+/** Each resource's price, where it came from and when: typed in the app file, or looked up (cached) by its provider. */
+function pricesOf(cfg: AppConfig, now: number): (Omit<PriceQuote, 'zone'> & { resource: string; zone: string | null })[] {
+  const cached = priceBooks.get(cfg.name)?.cached() ?? [];
+  return cfg.resources.flatMap((r) => {
+    if (r.pricePerHour !== undefined) {
+      const o = offeringsFor(r)[0]!;
+      return [{ resource: r.name, instanceType: r.instanceType, market: o.market, zone: o.zone ?? null, pricePerHour: r.pricePerHour, source: 'config', at: now }];
+    }
+    const mine = cached.filter((q) => q.instanceType === r.instanceType);
+    return mine.length ? mine.map((q) => ({ resource: r.name, ...q }))
+      : [{ resource: r.name, instanceType: r.instanceType, market: r.spot ? 'spot' : 'on-demand', zone: null, pricePerHour: NaN, source: 'not looked up on this replica yet', at: now }];
+  });
+}
+
+/** Spend against the day and month budgets (the console's figures too: CostService.appSpendPeriods). */
+async function budgetPeriods(store: Store, cfg: AppConfig, now: number) {
+  if (cfg.budget.maxPerDay === undefined && cfg.budget.maxPerMonth === undefined) return null;
+  return new CostService(store, () => now).appSpendPeriods(cfg);
+}

@@ -9,6 +9,10 @@ import { plan, type CapacityFailure } from '../domain/autoscaler/policy.js';
 import type { Offering } from './providers/types.js';
 import { buildSnapshot, indexWorkers } from './snapshot.js';
 import { recentInterruptions } from './interruptions.js';
+import { readBudget } from './budget-watch.js';
+import { CostService } from '../services/costs.js';
+import { priceBooks } from './manager.js';
+import { offeringsFor } from '../domain/autoscaler/offerings.js';
 
 export interface TaskWhy {
   task: string;
@@ -35,7 +39,9 @@ export async function whyTask(store: Store, id: string, now = Date.now()): Promi
     const records = await store.instances.live(cfg.name);
     const cooling = [...await recentCapacityErrors(store, cfg, now), ...await recentInterruptions(store, cfg, now)];
     const snapshot = await buildSnapshot(store, cfg, records, workers, cooling, now);
-    const mine = plan(snapshot, cfg, now).filter((a) => (a.kind === 'refuse' || a.kind === 'wait' || a.kind === 'launch') && a.queue === task.queue);
+    const budget = await readBudget(store, new CostService(store, () => now), cfg);
+    if (budget) snapshot.budget = budget;
+    const mine = plan(snapshot, await pricedForWhy(cfg), now).filter((a) => (a.kind === 'refuse' || a.kind === 'wait' || a.kind === 'launch') && a.queue === task.queue);
     const refuse = mine.find((a) => a.kind === 'refuse');
     const wait = mine.find((a) => a.kind === 'wait');
     const launch = mine.find((a) => a.kind === 'launch');
@@ -86,6 +92,13 @@ function settled(t: Task): string {
   if (t.status === 'running' || t.status === 'scheduled')
     return `the task is ${t.status}${t.workerId ? ` on worker ${t.workerId}` : ''}${t.startedAt ? ` since ${iso(t.startedAt)}` : ''}; it does not wait`;
   return `the task is ${t.status}${t.endedAt ? ` (ended ${iso(t.endedAt)})` : ''}; it does not wait`;
+}
+
+/** The app with its looked-up prices, as its reconciler plans with them (typed prices as written). */
+async function pricedForWhy(cfg: AppConfig): Promise<AppConfig> {
+  const book = priceBooks.get(cfg.name);
+  if (!book || cfg.resources.every((r) => r.pricePerHour !== undefined)) return cfg;
+  return (await book.resolve(cfg, (r) => offeringsFor(r)[0]!).catch(() => ({ cfg }))).cfg;
 }
 
 /** Capacity errors still cooling down, from the journal: the same list the reconciler keeps in memory. */

@@ -13,6 +13,7 @@ import { registerAgent } from './commands/agent.js';
 import { registerSimulate } from './commands/simulate.js';
 import { registerAutoscaler } from './commands/autoscaler.js';
 import { registerK8s } from './commands/k8s.js';
+import { registerCost } from './commands/cost.js';
 
 export function buildProgram(): Command {
   const program = new Command('flotilla')
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .option('--server <url>', 'control plane URL (else FLOTILLA_SERVER, the login file, or http://127.0.0.1:8080)')
     .showHelpAfterError('(add --help for usage)');
   for (const register of [registerQueue, registerTask, registerWorker, registerToken, registerLogin,
-    registerServer, registerAgent, registerSimulate, registerAutoscaler, registerK8s]) register(program);
+    registerServer, registerAgent, registerSimulate, registerAutoscaler, registerCost, registerK8s]) register(program);
   registerSecret(program);
   return program;
 }

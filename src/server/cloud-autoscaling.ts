@@ -44,11 +44,27 @@ export async function clearmlCredentials(vault: SecretVault, cfg: AppConfig): Pr
   return { accessKey, secretKey };
 }
 
+/** The URL of an app's budget.webhookSecret: a generic secret with a `url` key. The URL is a secret: never logged. */
+export async function budgetWebhookUrl(vault: SecretVault, cfg: AppConfig): Promise<string | undefined> {
+  const name = cfg.budget.webhookSecret;
+  if (name === undefined) return undefined;
+  const fix = `create it with \`flotilla secret set ${name} --kind generic\` holding {"url": "https://..."}`;
+  const secret = await vault.open(name).catch((e) => {
+    if (e instanceof NotFoundError) throw new Error(`app "${cfg.name}" budget.webhookSecret names secret "${name}", which does not exist: ${fix}`);
+    throw e;
+  });
+  const url = (secret.value as Record<string, unknown>).url;
+  if (secret.kind !== 'generic' || typeof url !== 'string')
+    throw new Error(`app "${cfg.name}" budget.webhookSecret "${name}" must be a generic secret with a url key: ${fix}`);
+  return url;
+}
+
 /** Manager options of a control plane: credentials from the secrets vault, start-up scripts. */
-export function cloudAutoscaling(vault: SecretVault): Pick<ManagerOptions, 'credentialsFor' | 'renderStartupScript' | 'clearmlCredentialsFor'> {
+export function cloudAutoscaling(vault: SecretVault): Pick<ManagerOptions, 'credentialsFor' | 'renderStartupScript' | 'clearmlCredentialsFor' | 'webhookUrlFor'> {
   return {
     credentialsFor: (cfg) => providerCredentials(vault, cfg),
     clearmlCredentialsFor: (cfg) => clearmlCredentials(vault, cfg),
+    webhookUrlFor: (cfg) => budgetWebhookUrl(vault, cfg),
     renderStartupScript: startupScriptForApp,
   };
 }

@@ -13,6 +13,7 @@ import { autoscalerRoutes } from './routes/autoscalers.js';
 import { AutoscalerManager, type ManagerOptions } from '../autoscaler/manager.js';
 import { secretVault } from './secrets/vault.js';
 import { secretRoutes } from './routes/secrets.js';
+import { costRoutes } from './routes/costs.js';
 import { bootstrapRoutes } from './routes/bootstrap.js';
 import { cloudAutoscaling } from './cloud-autoscaling.js';
 import { k8sRoutes } from './routes/k8s.js';
@@ -77,7 +78,7 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
   };
   const vault = secretVault(store, dataDir);
   const queue = new QueueService(store, { leaseTtlMs: timings.leaseTtlMs, clock: o.clock ?? systemClock });
-  const { app, ctx } = buildApp({ store, queue, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, consoleAppRoutes(vault), ...(o.extraRoutes ?? [])], consoleDir: o.consoleDir });
+  const { app, ctx } = buildApp({ store, queue, settings, logger: log.child({ part: 'http' }), extraRoutes: [autoscalerRoutes, costRoutes, secretRoutes(vault), bootstrapRoutes({ dataDir }), k8sRoutes, consoleAppRoutes(vault), ...(o.extraRoutes ?? [])], consoleDir: o.consoleDir });
   const adminTokenFile = join(dataDir, 'admin-token');
   const adminToken = await ensureAdminToken(store, adminTokenFile);
   const address = await app.listen({ host: o.host ?? '127.0.0.1', port: o.port ?? 8080 });

@@ -1,5 +1,6 @@
 // Prometheus metrics, one registry per server so tests can run several servers in one process.
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { CostService, sliceUsd } from '../services/costs.js';
 import type { Store } from '../store/index.js';
 import type { Task } from '../domain/task.js';
 
@@ -10,6 +11,7 @@ export class Metrics {
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry });
     this.autoscalerGauges(store);
+    this.money(store);
     this.startWait = new Histogram({
       name: 'flotilla_dequeue_wait_seconds',
       help: 'Time from a task being queued to an agent taking it',
@@ -62,6 +64,47 @@ export class Metrics {
       collect: async () => {
         decisions.reset();
         for (const d of await store.decisions.countByKind()) decisions.set({ app: d.app, kind: d.kind }, d.n);
+      },
+    });
+  }
+
+  /**
+   * Spend from stored records (services/costs.ts), the same figures as the cost report over all time: a counter
+   * that a restart does not reset. Budgets: spend and limit per period, warnings sent.
+   */
+  private money(store: Store) {
+    const costs = new CostService(store);
+    const spent = new Counter({
+      name: 'flotilla_spend_usd_total', help: 'USD billed, by app, resource, queue (empty: no queue caused the launch) and kind (busy, boot, idle)',
+      labelNames: ['app', 'resource', 'queue', 'kind'], registers: [this.registry],
+      collect: async () => {
+        spent.reset();
+        for (const s of await costs.slices(0, Date.now())) spent.inc({ app: s.app, resource: s.resource, queue: s.queue ?? '', kind: s.kind }, sliceUsd(s));
+      },
+    });
+    const budget = new Gauge({
+      name: 'flotilla_budget_usd', help: 'Day and month budgets: spent so far and the limit', labelNames: ['app', 'period', 'figure'],
+      registers: [this.registry],
+      collect: async () => {
+        budget.reset();
+        for (const app of await store.apps.list()) {
+          const b = app.budget;
+          if (b.maxPerDay === undefined && b.maxPerMonth === undefined) continue;
+          const p = await costs.appSpendPeriods(app);
+          budget.set({ app: app.name, period: 'day', figure: 'spent' }, p.todayUsd);
+          budget.set({ app: app.name, period: 'month', figure: 'spent' }, p.monthUsd);
+          budget.set({ app: app.name, period: 'month', figure: 'projected' }, p.monthProjectedUsd);
+          if (b.maxPerDay !== undefined) budget.set({ app: app.name, period: 'day', figure: 'limit' }, b.maxPerDay);
+          if (b.maxPerMonth !== undefined) budget.set({ app: app.name, period: 'month', figure: 'limit' }, b.maxPerMonth);
+        }
+      },
+    });
+    const warnings = new Counter({
+      name: 'flotilla_budget_warnings_total', help: 'Budget warnings sent, by app, period and fraction of the limit',
+      labelNames: ['app', 'period', 'fraction'], registers: [this.registry],
+      collect: async () => {
+        warnings.reset();
+        for (const w of await store.costs.warningsSent()) warnings.inc({ app: w.app, period: w.period.split(':')[0]!, fraction: String(w.fraction) });
       },
     });
   }

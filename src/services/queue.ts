@@ -274,6 +274,27 @@ export class QueueService {
     });
   }
 
+  /**
+   * The autoscaler takes the worker's machine away on purpose (a budget reached with onExhausted: terminate): its
+   * tasks go back to the head of their queues with the attempt not counted (or end aborted if asked), and the worker
+   * is stopped, in one transaction.
+   */
+  reclaimWorker(workerId: string, reason: string): Promise<Task[]> {
+    return this.transaction(async (tx, events, now) => {
+      const out: Task[] = [];
+      for (const cur of await this.store.tasks.lockRunningOn(tx, workerId)) {
+        const task = cur.abortRequested ? await this.store.tasks.end(tx, cur, 'aborted', `aborted; ${reason}`, now)
+          : await this.store.tasks.requeueAtHead(tx, cur, `${reason}; back at the head of the queue (attempt not counted)`, cur.attempts - 1, now);
+        await this.letGo(tx, events, cur, now, false);
+        events.push(...changed(task));
+        out.push(task);
+      }
+      await this.store.workers.stop(workerId, now, tx);
+      if (!events.some((e) => e.kind === 'worker' && e.workerId === workerId)) events.push({ kind: 'worker', workerId });
+      return out;
+    });
+  }
+
   /** Stops a worker only if it holds no task; false when it took one meanwhile. */
   async stopIfIdle(workerId: string): Promise<boolean> {
     const stopped = await this.store.workers.stopIfIdle(workerId, this.now());

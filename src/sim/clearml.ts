@@ -2,6 +2,7 @@
 // clearml/automation/auto_scaler.py (AutoScaler.supervisor, update_idle_workers, ScalerConfig).
 // Where that code has a quirk that would only hurt it, we model the intent and say so here and in
 // docs/simulator.md, so the baseline is never weaker than ClearML really is.
+import { priceOf } from '../domain/autoscaler/budget.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { offeringsFor } from '../domain/autoscaler/offerings.js';
 import type { Driver, Engine, SimInstance } from './engine.js';
@@ -104,7 +105,7 @@ export function staticMaxes(cfg: AppConfig): Map<string, number> {
   return new Map(
     cfg.resources.map((r) => {
       let m = r.maxInstances;
-      if (maxPerHour !== undefined && r.pricePerHour > 0) m = Math.min(m, Math.floor(maxPerHour / n / r.pricePerHour));
+      if (maxPerHour !== undefined && priceOf(r) > 0) m = Math.min(m, Math.floor(maxPerHour / n / priceOf(r)));
       if (maxInstances !== undefined) m = Math.min(m, Math.floor(maxInstances / n));
       return [r.name, m];
     }),

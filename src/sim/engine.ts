@@ -2,6 +2,7 @@
 // instances boot on the simulated cloud, each instance's agent runs one task at a time and takes
 // the next waiting task as soon as it is free. A Driver (our policy, or the ClearML baseline)
 // decides launches and terminations; the engine only does what it is told and keeps the books.
+import { priceOf } from '../domain/autoscaler/budget.js';
 import type { AppConfig, ResourceConfig } from '../domain/autoscaler/config.js';
 import type { CapacityFailure } from '../domain/autoscaler/policy.js';
 import type { SimCloud } from '../autoscaler/providers/simulated/cloud.js';
@@ -9,6 +10,7 @@ import { CapacityError, type Offering } from '../autoscaler/providers/types.js';
 import { EventHeap, type Timed } from './heap.js';
 import { Fifo } from './fifo.js';
 import { Books } from './books.js';
+import { BudgetBooks } from './budget-books.js';
 import type { SimInstance, SimJob } from './sim-types.js';
 import { ArrivalLog } from './arrivals.js';
 
@@ -36,6 +38,8 @@ export class Engine {
   readonly waiting = new Map<string, Fifo<SimJob>>();
   readonly failures: CapacityFailure[] = [];
   readonly books: Books;
+  /** Day and month budgets, when the app has them. */
+  readonly budget?: BudgetBooks;
   readonly resources: Map<string, ResourceConfig>;
   readonly queuesOf = new Map<string, string[]>();
   readonly arrivals: ArrivalLog;
@@ -62,6 +66,7 @@ export class Engine {
     for (const q of Object.keys(cfg.queues)) this.waiting.set(q, new Fifo());
     this.books = new Books(cfg);
     this.arrivals = new ArrivalLog(Object.keys(cfg.queues));
+    if (BudgetBooks.wanted(cfg)) this.budget = new BudgetBooks(cfg);
   }
 
   run(): void {
@@ -116,7 +121,7 @@ export class Engine {
     const spot = offering.market === 'spot' ? this.cfg.simulation?.spot[resource] : undefined;
     const inst: SimInstance = {
       id, resource, state: 'booting', offering, launchedAt: this.now, busy: false, registered: false,
-      price: r.pricePerHour * (spot?.priceFraction ?? 1), live: true, job: null, readyAt: m.readyAt, serves: this.queuesOf.get(resource)!, idleSeq: 0,
+      price: priceOf(r) * (spot?.priceFraction ?? 1), live: true, job: null, readyAt: m.readyAt, serves: this.queuesOf.get(resource)!, idleSeq: 0,
     };
     this.live.push(inst);
     this.progressAt = this.now;
@@ -155,6 +160,7 @@ export class Engine {
     } else if (ev.kind === 'done') {
       if (inst.job !== ev.job) return;
       this.books.jobDone(ev.job, inst);
+      this.budget?.jobDone(ev.job.duration);
       inst.job = null;
       inst.busy = false;
       this.free(inst);
@@ -252,5 +258,6 @@ export class Engine {
     if (last !== inst) this.live[i] = last;
     this.byId.delete(inst.id);
     this.books.stopped(inst, this.now);
+    this.budget?.stopped(inst, this.now);
   }
 }

@@ -14,7 +14,17 @@ export class FlotillaDriver implements Driver {
   private readonly cooldownMs: number;
   private e!: Engine;
   // Bound once: the replay calls the act loop at every instant.
-  private readonly planNow = (): readonly Action[] => plan(snapshotOf(this.e, this.cooldownMs, this.auto), this.cfg, this.e.now);
+  private readonly planNow = (): readonly Action[] => {
+    const s = snapshotOf(this.e, this.cooldownMs, this.auto);
+    const money = this.e.budget;
+    if (money) s.budget = money.snapshot(this.e.now, this.e.live);
+    const actions = plan(s, this.cfg, this.e.now);
+    money?.planned(actions, this.e.now, (q) => this.e.waiting.get(q)?.length ?? 0);
+    // The reconciler's slow tick sees a new budget period begin; the replay wakes at it.
+    const retry = money?.retryAt(this.e.now);
+    if (retry !== undefined) this.e.wakeAt(retry, 'budget-period');
+    return actions;
+  };
   /** Some resource sizes its warm pool from the forecast: the snapshot carries arrivals, and a tick shrinks the pool. */
   private readonly auto: boolean;
   private tickAt: number | undefined;

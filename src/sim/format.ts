@@ -23,6 +23,10 @@ export function resultRows(r: SimResult): { figure: string; value: string }[] {
     ['on-demand fallbacks (spot resources)', String(r.on_demand_fallbacks)],
     ['work lost (since checkpoints)', `${r.work_lost_hours.toFixed(2)} h`],
     ['extra wait after interruptions', `${r.extra_wait_hours.toFixed(2)} h`],
+    ...(r.budget ? [
+      ['budget limits reached', r.budget.reached.map((x) => `${x.period} at ${s(x.at_s)}`).join(', ') || 'none'],
+      ['waited for the budget', `${r.budget.wait_job_hours.toFixed(2)} job-hours (${r.budget.refusals} refusals)`],
+    ] : []),
     ['replay time', `${r.replay_ms} ms`],
   ].map(([figure, value]) => ({ figure: figure!, value: value! }));
 }

@@ -1,4 +1,5 @@
 // runSimulation: a trace and an app config in, the figures issue 4 names out.
+import type { BudgetEvents } from './budget-books.js';
 import { performance } from 'node:perf_hooks';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { SimulationSchema, type SimulationConfig } from '../domain/autoscaler/simulation-config.js';
@@ -41,6 +42,8 @@ export interface SimResult {
   on_demand_fallbacks: number;
   work_lost_hours: number;
   extra_wait_hours: number;
+  /** Only for an app with a day or month budget: when each limit was reached and what waited because of it. */
+  budget?: BudgetEvents;
   replay_ms: number;
 }
 
@@ -86,6 +89,7 @@ export function replay(opts: SimulateOptions): { result: SimResult; peakUsdPerHo
     on_demand_fallbacks: b.fallbacks,
     work_lost_hours: round(b.workLostMs / 3_600_000, 2),
     extra_wait_hours: round(b.waitedAgainMs / 3_600_000, 2),
+    ...(engine.budget ? { budget: { ...engine.budget.events, wait_job_hours: round(engine.budget.events.wait_job_hours, 2) } } : {}),
     replay_ms: Math.round(performance.now() - t0),
   };
   return { result, peakUsdPerHour: b.peakRate, ...(b.steps ? { series: seriesOf(b.steps, engine.now) } : {}) };

@@ -27,6 +27,10 @@ export interface InstanceRecord {
   endedAt: number | null;
   workerId: string | null;
   message: string | null;
+  /** The queue whose task caused the launch; null when none did (adopted, or launched before migration 005). */
+  causeQueue: string | null;
+  /** When its worker registered; null while booting (or never). */
+  readyAt: number | null;
   /** What a person asked from the console, not yet done: 'drain' or 'terminate'. */
   requested?: 'drain' | 'terminate';
 }
@@ -49,10 +53,11 @@ export type GlueDecision = Omit<Decision, 'app' | 'kind'> & { app: 'k8s-glue'; k
 /** A row as read back: an autoscaler app's decision or one of the glue's. */
 export type JournalRow = Omit<Decision, 'kind'> & { kind: DecisionKind | GlueDecision['kind'] } & Folded;
 
-const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
+export const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
   id: r.id, app: r.app, resource: r.resource, providerId: r.provider_id, state: r.state as InstanceState,
   offering: JSON.parse(r.offering), pricePerHour: r.price_per_hour, launchedAt: r.launched_at,
   stateChangedAt: r.state_changed_at, endedAt: r.ended_at, workerId: r.worker_id, message: r.message,
+  causeQueue: r.cause_queue, readyAt: r.ready_at,
   ...(r.requested ? { requested: r.requested as 'drain' | 'terminate' } : {}),
 });
 
@@ -93,11 +98,12 @@ export class InstanceRepo {
   constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo, private readonly events?: Events) {}
 
   /** Every instance starts `requested`; from there only `move` changes its state. */
-  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state'> & { state?: 'requested' }): Promise<void> {
+  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state' | 'causeQueue' | 'readyAt'>
+    & { state?: 'requested'; causeQueue?: string | null }): Promise<void> {
     await this.db.insertInto('instances').values({
       id: i.id, app: i.app, resource: i.resource, provider_id: null, state: 'requested', offering: JSON.stringify(i.offering),
       price_per_hour: i.pricePerHour, launched_at: i.launchedAt, state_changed_at: i.launchedAt, ended_at: null,
-      worker_id: null, message: null, requested: null,
+      worker_id: null, message: null, cause_queue: i.causeQueue ?? null, ready_at: null, requested: null,
     }).execute();
     this.events?.publish({ kind: 'instances', app: i.app });
   }
@@ -129,6 +135,7 @@ export class InstanceRepo {
       ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
       ...(patch.message !== undefined ? { message: patch.message } : {}),
       ...(ended ? { ended_at: now } : {}),
+      ...(to === 'ready' ? { ready_at: now } : {}),
     }).where('id', '=', id).where('state', '=', from).executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) {
       const cur = await this.get(id);
@@ -181,12 +188,6 @@ export class InstanceRepo {
     return rows.map(toInstance);
   }
 
-  /** Instances that ran at some time after `since` (for spend). */
-  async since(app: string, since: number): Promise<InstanceRecord[]> {
-    const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
-      .where((eb) => eb.or([eb('ended_at', 'is', null), eb('ended_at', '>=', since)])).execute();
-    return rows.map(toInstance);
-  }
 
   /** Every app's instances that ran at some time after `since` (the console's spend of all apps in one query). */
   async ranSince(since: number): Promise<InstanceRecord[]> {

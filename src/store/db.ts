@@ -10,6 +10,7 @@ import * as m001 from './migrations/001_init.js';
 import * as m002 from './migrations/002_running_index.js';
 import * as m003 from './migrations/003_journal_fold.js';
 import * as m004 from './migrations/004_token_binding.js';
+import * as m005 from './migrations/005_money.js';
 import * as m006 from './migrations/006_console.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
@@ -34,6 +35,7 @@ const migrations: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<
   '002_running_index': m002,
   '003_journal_fold': m003,
   '004_token_binding': m004,
+  '005_money': m005,
   '006_console': m006,
 };
 

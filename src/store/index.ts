@@ -8,6 +8,7 @@ import { QueueRepo } from './queues.js';
 import { TokenRepo } from './tokens.js';
 import { SecretRepo } from './secrets.js';
 import { AppRepo, DecisionRepo, InstanceRepo } from './apps.js';
+import { CostRepo } from './costs.js';
 import { SessionRepo } from './sessions.js';
 import { HistoryRepo } from './history.js';
 import type { Clock } from '../domain/clock.js';
@@ -33,6 +34,7 @@ export class Store {
   readonly apps: AppRepo;
   readonly instances: InstanceRepo;
   readonly decisions: DecisionRepo;
+  readonly costs: CostRepo;
   readonly sessions: SessionRepo;
   readonly history: HistoryRepo;
 
@@ -45,6 +47,7 @@ export class Store {
     this.tokens = new TokenRepo(db.kysely);
     this.secrets = new SecretRepo(db.kysely);
     this.apps = new AppRepo(db.kysely, this.events);
+    this.costs = new CostRepo(db.kysely);
     this.instances = new InstanceRepo(db.kysely, this.tokens, this.events);
     this.decisions = new DecisionRepo(db.kysely, { clock: opts.clock, journal: opts.journal, events: this.events });
     this.sessions = new SessionRepo(db.kysely, this.tokens);

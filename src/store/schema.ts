@@ -91,8 +91,29 @@ export interface InstanceTable {
   ended_at: number | null;
   worker_id: string | null;
   message: string | null;
+  /** Migration 005: the queue whose task caused the launch (boot and idle time are billed to it). */
+  cause_queue: string | null;
+  /** Migration 005: when its worker registered (its boot time ends). */
+  ready_at: number | null;
   /** What a person asked from the console (migration 006): 'drain' or 'terminate'; the reconciler acts on it. */
   requested: string | null;
+}
+
+/** Migration 005: an earlier run of a task on a worker (its last run is on the task's own row). */
+export interface TaskRunTable {
+  task_id: string;
+  queue: string;
+  worker_id: string;
+  started_at: number;
+  ended_at: number;
+}
+
+/** Migration 005: a budget warning already sent (once per app, period and fraction). */
+export interface BudgetWarningTable {
+  app: string;
+  period: string;
+  fraction: number;
+  at: number;
 }
 
 export interface DecisionTable {
@@ -144,6 +165,8 @@ export interface Database {
   instances: InstanceTable;
   decisions: DecisionTable;
   secrets: SecretTable;
+  task_runs: TaskRunTable;
+  budget_warnings: BudgetWarningTable;
   sessions: SessionTable;
   app_history: AppHistoryTable;
 }

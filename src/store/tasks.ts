@@ -400,6 +400,10 @@ export class TaskRepo {
   /** Puts the task back at the head of its queue, with `attempts` counted, no worker and no lease. */
   async requeueAtHead(tx: Executor, task: Task, reason: string, attempts: number, now: number): Promise<Task> {
     // The head of the queue, or the task's own place if it was further ahead still.
+    // The run that ends here is kept for cost attribution (the task's row keeps only its last run).
+    if (task.workerId && task.startedAt !== null)
+      await tx.insertInto('task_runs').values({ task_id: task.id, queue: task.queue, worker_id: task.workerId,
+        started_at: task.startedAt, ended_at: Math.max(now, task.startedAt) }).onConflict((oc) => oc.doNothing()).execute();
     const head = await tx.selectFrom('tasks').select((eb) => eb.fn.min('position').as('p'))
       .where('queue', '=', task.queue)
       .where((eb) => eb.or([eb('status', '=', 'queued'), eb('id', '=', task.id)])).executeTakeFirstOrThrow();

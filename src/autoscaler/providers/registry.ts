@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type { AppConfig } from '../../domain/autoscaler/config.js';
 import type { ComputeProvider } from './types.js';
 import { settingsIssues } from './validate.js';
+import type { PriceLookup } from '../prices.js';
 
 export type Issue = { field: string; message: string };
 
@@ -13,7 +14,7 @@ export interface ProviderCapabilities {
   spot: boolean;
   /** Offerings name a zone (AWS subnet or AZ, GCE zone); otherwise `zones` of a resource mean nothing. */
   zones: boolean;
-  /** Looks up prices itself (none does yet: pricePerHour comes from the app file). */
+  /** Looks up prices itself (`prices` below): a resource may leave out pricePerHour. */
   priceLookup: boolean;
   /** list() of a new provider object finds what an earlier one launched, with its client token (restart adoption). */
   adoption: boolean;
@@ -49,6 +50,8 @@ export interface ProviderRecord {
    * soon as an app of this kind is applied or found at start, so the first task's launch does not wait for it.
    */
   preload?: () => Promise<unknown>;
+  /** The price look-ups of an app's account and region (autoscaler/prices.ts), for providers with priceLookup. */
+  prices?: (cfg: AppConfig, ctx: ProviderContext) => Promise<PriceLookup>;
 }
 
 export class ProviderRegistry {
@@ -100,6 +103,9 @@ export class ProviderRegistry {
       ...settingsIssues(r.settings, cfg.provider.settings, 'provider.settings'),
       ...(launch ? cfg.resources.flatMap((res, i) => settingsIssues(launch, res.launch, `resources[${i}].launch`)) : []),
       ...(r.check?.(cfg) ?? []),
+      ...(r.capabilities.priceLookup ? [] : cfg.resources.flatMap((res, i) => res.pricePerHour === undefined
+        ? [{ field: `resources[${i}].pricePerHour`, message: `the ${r.name} provider cannot look prices up: set pricePerHour (USD per hour) for ${res.name}` }]
+        : [])),
     ];
   }
 }

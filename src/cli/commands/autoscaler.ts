@@ -12,6 +12,8 @@ export interface Status {
   idleWorkers: number; spendRatePerHour: number; spendTodayUsd: number; spendMonthUsd: number;
   instances: { id: string; resource: string; state: string; providerId: string | null; launchedAt: number; worker: string | null; busy: boolean }[];
   budget: { maxInstances?: number; maxPerHour?: number };
+  budgetPeriods?: { todayUsd: number; monthUsd: number; monthProjectedUsd: number; maxPerDay: number | null; maxPerMonth: number | null } | null;
+  prices?: { resource: string; instanceType: string; market: string; zone: string | null; pricePerHour: number | null; source: string; at: number }[];
 }
 interface Decision { at: number; queue: string | null; kind: string; reason: string; count?: number; lastAt?: number }
 type AppSummary = { name: string; provider: { kind: string }; queues: Record<string, string[]>; resources: unknown[]; updatedAt: number };
@@ -94,6 +96,8 @@ export function statusText(s: Status, now = Date.now()): string {
     ['spend rate', `${usd(s.spendRatePerHour)}/h${s.budget.maxPerHour ? ` (cap ${usd(s.budget.maxPerHour)}/h)` : ''}`],
     ['spend today', usd(s.spendTodayUsd)],
     ['spend this month', usd(s.spendMonthUsd)],
+    ...budgetFields(s, usd),
+    ['prices', (s.prices ?? []).map((p) => `${p.resource} ${p.instanceType} ${p.market}${p.zone ? ` ${p.zone}` : ''}: ${p.pricePerHour === null ? '?' : `${usd(p.pricePerHour)}/h`} (${p.source}${p.source === 'config' ? '' : `, ${isoTime(p.at)}`})`).join('; ') || null],
   ]);
   if (!s.instances.length) return text;
   return text + '\n' + table(s.instances, [
@@ -102,6 +106,15 @@ export function statusText(s: Status, now = Date.now()): string {
     { header: 'STATE', value: (i) => i.state }, { header: 'WORKER', value: (i) => i.worker },
     { header: 'BUSY', value: (i) => (i.busy ? 'yes' : 'no') }, { header: 'AGE', value: (i) => ago(i.launchedAt, now).replace(' ago', '') },
   ]) + '\n';
+}
+
+function budgetFields(s: Status, usd: (x: number) => string): [string, string][] {
+  const b = s.budgetPeriods;
+  if (!b) return [];
+  return [
+    ...(b.maxPerDay !== null ? [['day budget', `${usd(b.todayUsd)} of ${usd(b.maxPerDay)}`] as [string, string]] : []),
+    ...(b.maxPerMonth !== null ? [['month budget', `${usd(b.monthUsd)} of ${usd(b.maxPerMonth)} (projected ${usd(b.monthProjectedUsd)})`] as [string, string]] : []),
+  ];
 }
 
 /** `flotilla task why ID`: what holds a waiting task back now (the plan evaluated by the server), then the recent journal. */

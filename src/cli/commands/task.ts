@@ -74,9 +74,11 @@ export function registerTask(program: Command): void {
   task.command('show <id>').description('everything about one task')
     .option('--json', 'print the task as JSON')
     .action(async (id: string, o: { json?: boolean }, cmd: Command) => {
-      const t = await clientFor(cmd.optsWithGlobals()).getTask(id);
-      if (o.json) return printJson(t);
-      printFields(taskFields(t));
+      const client = clientFor(cmd.optsWithGlobals());
+      const t = await client.getTask(id);
+      const cost = await client.request<{ usd: number; line: string }>('GET', `/api/v1/tasks/${encodeURIComponent(id)}/cost`);
+      if (o.json) return printJson({ ...t, cost });
+      printFields([...taskFields(t), ['cost', cost.line]]);
     });
 
   task.command('abort <id>').description('abort a task: a queued one leaves its queue, a running one is stopped')

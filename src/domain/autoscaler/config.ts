@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AppSourceSchema } from './source.js';
 import { SimulationSchema } from './simulation-config.js';
+import { PeriodBudgetKeys } from './budget.js';
 import { WarmSchema } from './warm-config.js';
 
 const name = z
@@ -19,7 +20,11 @@ export const ResourceSchema = z.strictObject({
     .boolean()
     .default(true)
     .describe('When spot has no capacity in any zone, fall back to on-demand'),
-  pricePerHour: z.number().nonnegative().describe('USD per hour, used for the $/h budget and spend'),
+  pricePerHour: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('USD per hour, for the budgets and spend; omitted = looked up by the provider (aws, gcp)'),
   maxInstances: z.number().int().positive().describe('Most instances of this type at once'),
   zones: z
     .array(z.string().min(1))
@@ -48,6 +53,7 @@ export const AppConfigSchema = z
       .strictObject({
         maxInstances: z.number().int().positive().optional(),
         maxPerHour: z.number().positive().optional().describe('USD per hour cap over all instances'),
+        ...PeriodBudgetKeys,
       })
       .default({}),
     timings: z

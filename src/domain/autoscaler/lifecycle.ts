@@ -74,11 +74,14 @@ export type DecisionKind =
   | 'terminate-all' // the app was deleted: everything it ran was stopped
   | 'drain' // a person asked (console) to drain an instance: its task finishes, it takes no new one
   | 'interrupted' // the cloud announced it takes the instance back (spot): its offering cools down
-  | 'rebalance'; // the cloud recommends leaving the instance (spot at risk): its agent takes no new task
+  | 'rebalance' // the cloud recommends leaving the instance (spot at risk): its agent takes no new task
+  | 'budget-warning' // a day or month budget crossed a warning fraction
+  | 'app-not-started'; // the app cannot run: a price could not be had
 
 export const DECISION_KINDS: readonly DecisionKind[] = [
   'launch', 'capacity-error', 'launch-failed', 'terminate', 'boot-timeout', 'worker-exited', 'worker-lost', 'refuse',
   'wait', 'adopt', 'orphan-terminated', 'instance-lost', 'task-recovered', 'stop-skipped', 'terminate-all',
   'drain',
   'interrupted', 'rebalance',
+  'budget-warning', 'app-not-started',
 ];

@@ -6,6 +6,7 @@ import type { AppConfig, ResourceConfig } from './config.js';
 import { coolingDown, coolingUntil, describeOffering, offeringsFor, type CapacityFailure } from './offerings.js';
 import type { InstanceState } from './lifecycle.js';
 import { planWarm, type ArrivalHistory } from './warm.js';
+import { BudgetGuard, priceOf as price, type BudgetSnapshot } from './budget.js';
 
 export type { CapacityFailure } from './offerings.js';
 export type { InstanceState } from './lifecycle.js';
@@ -34,9 +35,11 @@ export interface Snapshot {
   capacityFailures: readonly CapacityFailure[];
   /** Recent arrivals per queue: the warm pool's forecast (warm.ts); needed only when a resource is warm: auto. */
   arrivals?: ArrivalHistory;
+  /** Spend so far per budget period (services/costs.ts); absent = no day or month budget is checked. */
+  budget?: BudgetSnapshot;
 }
 
-export type TerminateReason = 'idle' | 'boot-timeout' | 'budget-reclaim' | 'worker-exited' | 'worker-lost';
+export type TerminateReason = 'idle' | 'boot-timeout' | 'budget-reclaim' | 'budget-exhausted' | 'worker-exited' | 'worker-lost';
 
 export type Action =
   | { kind: 'launch'; resource: string; offering: Offering; queue: string; reason: string }
@@ -88,12 +91,14 @@ interface State {
   idleLeft: Map<string, number>; // per resource, idle instances no waiting task claimed
   pendingLeft: Map<string, number>; // per resource, booting instances no waiting task claimed
   kept: Set<string>; // idle instances the warm pool keeps
+  budget: BudgetGuard;
 }
 
 export function plan(s: Snapshot, cfg: AppConfig, now: number): Action[] {
   const ix = indexOf(cfg);
   const st: State = {
     cfg, ix, s, now, tally: new Map(), total: 0, rate: 0, actions: [], reclaimable: [], reclaimableRate: 0, reclaimed: new Set(),
+    budget: budgetGuard(cfg, s, now),
     idleLeft: new Map(), pendingLeft: new Map(), kept: new Set(),
   };
   for (const r of cfg.resources) st.tally.set(r.name, { active: 0, idle: 0, pending: 0 });
@@ -102,9 +107,10 @@ export function plan(s: Snapshot, cfg: AppConfig, now: number): Action[] {
   for (const inst of idle) {
     if (needed.has(inst.resource)) continue;
     st.reclaimable.push(inst);
-    st.reclaimableRate += ix.byName.get(inst.resource)!.pricePerHour;
+    st.reclaimableRate += price(ix.byName.get(inst.resource)!);
   }
   st.reclaimable.sort((a, b) => (b.idleSince ?? now) - (a.idleSince ?? now));
+  budgetStops(st);
   launchForQueues(st);
   shedOverBudget(st);
   keepWarm(st, idle);
@@ -139,7 +145,7 @@ function countInstances(st: State): InstanceView[] {
     }
     t.active++;
     st.total++;
-    st.rate += r.pricePerHour;
+    st.rate += price(r);
     if (unregistered) {
       t.pending++;
       t.firstPending ??= inst.id;
@@ -215,7 +221,8 @@ function launchFor(st: State, q: string, list: readonly string[], w: number): bo
     const t = st.tally.get(c.resource.name)!;
     t.active++;
     st.total++;
-    st.rate += c.resource.pricePerHour;
+    st.rate += price(c.resource);
+    st.budget.add({ ...c.resource, pricePerHour: price(c.resource) });
     const why = `${w - launched} task(s) waiting on ${q}`;
     st.actions.push({
       kind: 'launch', resource: c.resource.name, offering: c.offering, queue: q,
@@ -267,22 +274,44 @@ function appLimits(st: State, r: ResourceConfig): string[] {
   const out: string[] = [];
   if (maxInstances !== undefined && st.total - st.reclaimable.length + 1 > maxInstances)
     out.push(`app at its max of ${maxInstances} instances`);
-  if (maxPerHour !== undefined && st.rate - st.reclaimableRate + r.pricePerHour > maxPerHour + 1e-9)
+  if (maxPerHour !== undefined && st.rate - st.reclaimableRate + price(r) > maxPerHour + 1e-9)
     out.push(capRefusal(st, r, maxPerHour));
+  const period = st.budget.refusal({ ...r, pricePerHour: price(r) });
+  if (period) out.push(period);
   return out;
 }
 
 const usd = (x: number) => `$${x.toFixed(2)}`;
+
+
+/** The day and month budgets of this plan (budget.ts); nothing to weigh when the snapshot carries no spend. */
+function budgetGuard(cfg: AppConfig, s: Snapshot, now: number): BudgetGuard {
+  const byName = indexOf(cfg).byName;
+  const views = !s.budget ? [] : s.instances.filter((i) => i.state !== 'terminating' && byName.has(i.resource))
+    .map((i) => ({ ...i, pricePerHour: price(byName.get(i.resource)!) }));
+  return new BudgetGuard(cfg.budget, s.budget, views, cfg.timings.idleTimeoutS * 1000, now);
+}
+
+/** A day or month limit is reached: idle instances stop (drain), or all of them (terminate). */
+function budgetStops(st: State): void {
+  for (const stop of st.budget.stops()) {
+    if (st.actions.some((a) => a.kind === 'terminate' && a.instanceId === stop.id)) continue;
+    st.reclaimed.add(stop.id);
+    const inst = st.s.instances.find((i) => i.id === stop.id)!;
+    if (inst.registered && !inst.busy && inst.state === 'ready') st.tally.get(inst.resource)!.idle--; // no task goes to it now
+    st.actions.push({ kind: 'terminate', instanceId: stop.id, reason: 'budget-exhausted', detail: stop.detail });
+  }
+}
 
 /** "$/h cap: 2 × $1.50 running = $3.00 of $3.00", and what one more would add when there is room left. */
 function capRefusal(st: State, r: ResourceConfig, cap: number): string {
   const parts: string[] = [];
   for (const res of st.cfg.resources) {
     const n = st.tally.get(res.name)!.active;
-    if (n > 0 && res.pricePerHour > 0) parts.push(`${n} × ${usd(res.pricePerHour)}`);
+    if (n > 0 && price(res) > 0) parts.push(`${n} × ${usd(price(res))}`);
   }
   const running = parts.length ? `${parts.join(' + ')} running = ${usd(st.rate)}` : `${usd(st.rate)} running`;
-  const room = st.rate < cap - 1e-9 ? `; one more ${r.name} adds ${usd(r.pricePerHour)}` : '';
+  const room = st.rate < cap - 1e-9 ? `; one more ${r.name} adds ${usd(price(r))}` : '';
   return `$/h cap: ${running} of ${usd(cap)}${room}`;
 }
 
@@ -297,7 +326,7 @@ function reclaimFor(st: State, r: ResourceConfig): void {
   const { maxInstances, maxPerHour } = st.cfg.budget;
   const over = () => {
     if (maxInstances !== undefined && st.total + 1 > maxInstances) return `app at its max of ${maxInstances} instances`;
-    if (maxPerHour !== undefined && st.rate + r.pricePerHour > maxPerHour + 1e-9) return `$/h cap of ${usd(maxPerHour)} reached`;
+    if (maxPerHour !== undefined && st.rate + price(r) > maxPerHour + 1e-9) return `$/h cap of ${usd(maxPerHour)} reached`;
     return undefined;
   };
   for (let why = over(); why && st.reclaimable.length > 0; why = over())
@@ -311,8 +340,8 @@ function reclaim(st: State, detail: string): void {
   st.tally.get(r.name)!.active--;
   st.idleLeft.set(r.name, (st.idleLeft.get(r.name) ?? 1) - 1);
   st.total--;
-  st.rate -= r.pricePerHour;
-  st.reclaimableRate -= r.pricePerHour;
+  st.rate -= price(r);
+  st.reclaimableRate -= price(r);
   st.reclaimed.add(inst.id);
   st.actions.push({ kind: 'terminate', instanceId: inst.id, reason: 'budget-reclaim', detail });
 }

@@ -8,9 +8,11 @@ export const awsProvider: ProviderRecord = {
   settings: AwsSettingsSchema,
   launch: AwsLaunchSchema,
   capabilities: {
-    spot: true, zones: true, priceLookup: false, adoption: true, capacityErrors: true, credentialsSecret: true, startupScript: true,
+    spot: true, zones: true, priceLookup: true, adoption: true, capacityErrors: true, credentialsSecret: true, startupScript: true,
   },
   preload: () => import('./index.js'),
+  prices: async (cfg, ctx) => (await import('./prices.js')).awsPriceLookup(
+    AwsSettingsSchema.parse({ ...cfg.provider.settings, ...(ctx.credentials ? { credentials: ctx.credentials } : {}) })),
   create: async (cfg, ctx) =>
     (await import('./index.js')).createAwsProvider({ ...cfg.provider.settings, ...(ctx.credentials ? { credentials: ctx.credentials } : {}) }),
 };

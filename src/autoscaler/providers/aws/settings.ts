@@ -23,6 +23,10 @@ export const AwsSettingsSchema = z
       .url()
       .optional()
       .describe('EC2 endpoint override; AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_EC2 work without it'),
+    pricingEndpoint: z
+      .url()
+      .optional()
+      .describe('Price List API endpoint override (default: us-east-1); AWS_ENDPOINT_URL_PRICING works without it'),
     throttleRetries: z.number().int().min(0).max(10).default(5).describe('Retries after RequestLimitExceeded'),
     spotRequestGraceS: z
       .number()
