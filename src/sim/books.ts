@@ -2,6 +2,7 @@
 // launches, the most instances at once, and every moment a limit was exceeded.
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import type { SimInstance, SimJob } from './sim-types.js';
+import { priceOf } from '../domain/autoscaler/budget.js';
 
 const HOUR = 3_600_000;
 
@@ -28,7 +29,7 @@ export class Books {
   private readonly limits: Map<string, { maxInstances: number; pricePerHour: number; spot: boolean }>;
 
   constructor(private readonly cfg: AppConfig) {
-    this.limits = new Map(cfg.resources.map((r) => [r.name, r]));
+    this.limits = new Map(cfg.resources.map((r) => [r.name, { maxInstances: r.maxInstances, spot: r.spot, pricePerHour: priceOf(r) }]));
   }
 
   launched(inst: SimInstance, live: readonly SimInstance[]): void {

@@ -8,6 +8,7 @@ import { SimulationSchema } from '../domain/autoscaler/simulation-config.js';
 import { SpotModelSchema } from '../domain/autoscaler/spot-model.js';
 import { runSimulation, type SimResult } from './run.js';
 import type { TraceJob } from './trace.js';
+import { priceOf } from '../domain/autoscaler/budget.js';
 
 export interface FrontierRow {
   setting: string;
@@ -21,7 +22,7 @@ const SHARES = [0.02, 0.05];
  * $/h cap; with no cap, of `shareOf` USD/h when given (set as the pool's maxPerHour), else unbounded.
  */
 function warmSettings(cfg: AppConfig, shareOf: number | undefined): { label: string; warm?: WarmConfig; only?: string }[] {
-  const cheapest = [...cfg.resources].sort((a, b) => a.pricePerHour - b.pricePerHour)[0]!.name;
+  const cheapest = [...cfg.resources].sort((a, b) => priceOf(a) - priceOf(b))[0]!.name;
   const cap = cfg.budget.maxPerHour;
   const auto = SHARES.map((share) => {
     const base = cap ?? shareOf;

@@ -375,12 +375,12 @@ function keepWarm(st: State, idle: readonly InstanceView[]): void {
       const { maxInstances, maxPerHour } = st.cfg.budget;
       if (st.tally.get(r.name)!.active >= r.maxInstances) return false;
       if (maxInstances !== undefined && st.total + 1 > maxInstances) return false;
-      if (maxPerHour !== undefined && st.rate + r.pricePerHour > maxPerHour + 1e-9) return false;
+      if (maxPerHour !== undefined && st.rate + price(r) > maxPerHour + 1e-9) return false;
       const offering = st.ix.offerings.get(r.name)!.find((o) => !coolingDown(o, st.s.capacityFailures, st.now, cooldownMs));
       if (!offering) return false;
       st.tally.get(r.name)!.active++;
       st.total++;
-      st.rate += r.pricePerHour;
+      st.rate += price(r);
       st.actions.push({ kind: 'launch', resource: r.name, offering, queue, reason });
       return true;
     },

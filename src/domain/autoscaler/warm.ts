@@ -4,6 +4,7 @@
 // and the simulator counts on its clock, so a replay sizes the pool exactly as the product would.
 import type { AppConfig, ResourceConfig } from './config.js';
 import type { WarmConfig } from './warm-config.js';
+import { priceOf } from './budget.js';
 
 /**
  * Arrivals per queue in buckets aligned on multiples of bucketMs (bucket b covers [b, b + 1) × bucketMs);
@@ -150,7 +151,7 @@ export function planWarm(p: WarmPass): Set<string> {
     const queues = preferring(p.cfg, r.name);
     const rate = w.mode === 'auto' ? arrivalRate(p.arrivals, queues, p.now) : 0;
     const bootMs = 1000 * (w.bootS ?? p.cfg.simulation?.bootTime.seconds ?? DEFAULT_BOOT_S);
-    const t = warmTarget(w, r.pricePerHour, rate, bootMs, p.cfg.budget.maxPerHour);
+    const t = warmTarget(w, priceOf(r), rate, bootMs, p.cfg.budget.maxPerHour);
     let keep = t.size;
     for (let i = p.idle.length - 1; i >= 0 && keep > 0; i--)
       if (p.idle[i]!.resource === r.name) (kept.add(p.idle[i]!.id), keep--);

@@ -17,6 +17,7 @@ import { indexWorkers, workerOf } from '../../autoscaler/snapshot.js';
 import { costBetween, round } from '../../services/spend-periods.js';
 import { SIM_MAX_DAYS, replayAll, traceFromApp, traceFromCsv } from '../simulate.js';
 import type { CredentialCheck } from '../../autoscaler/providers/aws/check.js';
+import { priceOf } from '../../domain/autoscaler/budget.js';
 
 const nameParams = z.object({ name: bounded(LIMITS.name).min(1) });
 const instanceParams = nameParams.extend({ id: bounded(LIMITS.id).min(1) });
@@ -24,7 +25,7 @@ const document = z.record(z.string(), z.unknown());
 
 /** The most the app could spend per hour: every resource at its max (within budget.maxInstances, dearest first), capped by the $/h budget. */
 export function maxSpendPerHour(cfg: AppConfig): number {
-  const slots = cfg.resources.flatMap((r) => Array<number>(r.maxInstances).fill(r.pricePerHour)).sort((a, b) => b - a);
+  const slots = cfg.resources.flatMap((r) => Array<number>(r.maxInstances).fill(priceOf(r))).sort((a, b) => b - a);
   const total = slots.slice(0, cfg.budget.maxInstances ?? slots.length).reduce((s, p) => s + p, 0);
   return round(Math.min(total, cfg.budget.maxPerHour ?? Infinity));
 }
