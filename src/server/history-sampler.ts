@@ -29,12 +29,18 @@ export async function sampleApps(store: Store, now = Date.now()): Promise<(Histo
 
 export function historySampler(store: Store, log: (msg: string) => void, everyMs = HISTORY_EVERY_MS): Controller {
   let timer: NodeJS.Timeout | undefined;
+  let running = false;
   const sample = async () => {
+    // One at a time: a slow store must not pile samples up behind each other.
+    if (running) return;
+    running = true;
     try {
       const now = Date.now();
       await store.history.record(await sampleApps(store, now), now);
     } catch (e) {
       log(`history sample failed: ${(e as Error).message}`);
+    } finally {
+      running = false;
     }
   };
   return {
