@@ -31,7 +31,7 @@ for (const dialect of DIALECTS) {
       return { status: res.status, body: await res.json() };
     };
     before(async () => {
-      t = await startTestControlPlane(dialect, { timings: { tickMs: 200, listEveryMs: 200 }, historyEveryMs: 150 });
+      t = await startTestControlPlane(dialect, { timings: { tickMs: 200, listEveryMs: 200 }, historyEveryMs: 400 });
       s = await signIn(t.cp.url, (await t.admin.createToken('alice', 'user')).token);
     });
     after(() => t.stop());
