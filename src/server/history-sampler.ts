@@ -2,6 +2,7 @@
 // only so replicas do not write the same samples. The store keeps the last day (store/history.ts).
 import type { Store } from '../store/index.js';
 import type { Controller } from '../domain/controller.js';
+import { periodic } from './controllers.js';
 import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
 import { round } from '../services/spend-periods.js';
 import type { HistorySample } from '../store/history.js';
@@ -28,22 +29,8 @@ export async function sampleApps(store: Store, now = Date.now()): Promise<(Histo
 }
 
 export function historySampler(store: Store, log: (msg: string) => void, everyMs = HISTORY_EVERY_MS): Controller {
-  let timer: NodeJS.Timeout | undefined;
-  const sample = async () => {
-    try {
-      const now = Date.now();
-      await store.history.record(await sampleApps(store, now), now);
-    } catch (e) {
-      log(`history sample failed: ${(e as Error).message}`);
-    }
-  };
-  return {
-    name: 'history-sampler',
-    start: () => {
-      clearInterval(timer);
-      void sample();
-      timer = setInterval(() => void sample(), everyMs);
-    },
-    stop: () => clearInterval(timer),
-  };
+  return periodic('history-sampler', 'history sample', everyMs, async () => {
+    const now = Date.now();
+    await store.history.record(await sampleApps(store, now), now);
+  }, log, true);
 }

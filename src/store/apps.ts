@@ -260,11 +260,12 @@ export class DecisionRepo {
     await this.db.deleteFrom('decisions').where('last_at', '<', now - this.settings.maxAgeMs).execute();
   }
 
-  async recent(f: { app?: string; queue?: string; kind?: DecisionKind; since?: number; limit?: number }): Promise<JournalRow[]> {
+  async recent(f: { app?: string; queue?: string; kind?: DecisionKind; kinds?: DecisionKind[]; since?: number; limit?: number }): Promise<JournalRow[]> {
     let q = this.db.selectFrom('decisions').selectAll().orderBy('id', 'desc').limit(f.limit ?? 50);
     if (f.app) q = q.where('app', '=', f.app);
     if (f.queue) q = q.where('queue', '=', f.queue);
     if (f.kind) q = q.where('kind', '=', f.kind);
+    if (f.kinds?.length) q = q.where('kind', 'in', f.kinds);
     if (f.since !== undefined) q = q.where('last_at', '>=', f.since);
     const rows = await q.execute();
     return rows.map(({ last_at, count, ...r }) => ({

@@ -31,7 +31,7 @@ for (const dialect of DIALECTS) {
       return { status: res.status, body: await res.json() };
     };
     before(async () => {
-      t = await startTestControlPlane(dialect, { timings: { tickMs: 200, listEveryMs: 200 }, historyEveryMs: 150 });
+      t = await startTestControlPlane(dialect, { timings: { tickMs: 200, listEveryMs: 200 }, historyEveryMs: 400 });
       s = await signIn(t.cp.url, (await t.admin.createToken('alice', 'user')).token);
     });
     after(() => t.stop());
@@ -119,6 +119,9 @@ for (const dialect of DIALECTS) {
       assert.equal(stop.status, 202);
       assert.deepEqual(stop.body.instances, [c]);
       await waitFor('the idle instance stopping', async () => (await stateOf(c)) !== 'ready', 15_000);
+      const stops = await json(s.call('GET', '/api/v1/autoscalers/sim/decisions?kind=terminate,drain'));
+      assert.ok(stops.body.decisions.length >= 3 && stops.body.decisions.every((d: { kind: string }) => d.kind === 'terminate' || d.kind === 'drain'));
+      assert.equal((await s.call('GET', '/api/v1/autoscalers/sim/decisions?kind=launch,nope')).status, 400);
       const missing = await s.call('POST', '/api/v1/autoscalers/sim/instances/nope/drain');
       assert.equal(missing.status, 404);
     });

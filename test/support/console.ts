@@ -13,8 +13,9 @@ export async function signIn(url: string, token: string): Promise<Session> {
   const cookie = setCookie.split(';')[0];
   return {
     cookie, setCookie,
+    // A bounded wait: a request the server never answers fails the test with its path instead of hanging it.
     call: (method, path, body, opts = {}) => fetch(`${url}${path}`, {
-      method,
+      method, signal: AbortSignal.timeout(30_000),
       headers: {
         cookie,
         ...(body !== undefined ? { 'content-type': 'application/json' } : {}),

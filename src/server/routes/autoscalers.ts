@@ -9,6 +9,7 @@ import { checkConfig } from '../../domain/config-keys.js';
 import { validateProviderSettings } from '../../autoscaler/providers/index.js';
 import { LIMITS, bounded, idString } from '../../domain/limits.js';
 import { stringify as stringifyYaml } from 'yaml';
+import { DECISION_KINDS, type DecisionKind } from '../../domain/autoscaler/lifecycle.js';
 
 const nameParams = z.object({ name: bounded(LIMITS.name).min(1) });
 
@@ -85,10 +86,18 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/autoscalers/:name/decisions', roles: ['user'], summary: 'The decision journal, newest first',
-    params: nameParams, query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50) }),
+    params: nameParams,
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(1000).default(50),
+      kind: z.string().max(400).optional()
+        .transform((k) => (k ? k.split(',').filter(Boolean) : []))
+        .pipe(z.array(z.enum(DECISION_KINDS as [DecisionKind, ...DecisionKind[]])))
+        .describe('only these kinds, comma-separated (launch,terminate,refuse,capacity-error…)'),
+      queue: bounded(LIMITS.name).optional(),
+    }),
     handler: async ({ params, query }) => {
       await store.apps.get(params.name);
-      return { decisions: await store.decisions.recent({ app: params.name, limit: query.limit }) };
+      return { decisions: await store.decisions.recent({ app: params.name, limit: query.limit, kinds: query.kind, queue: query.queue }) };
     },
   });
   addRoute(app, routes, {
