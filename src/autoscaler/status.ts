@@ -8,7 +8,8 @@ import { offeringsFor } from '../domain/autoscaler/offerings.js';
 import { CostService } from '../services/costs.js';
 import type { PriceQuote } from './prices.js';
 
-import { costBetween, round } from '../services/spend-periods.js';
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
+
 
 /** States that cost money and count against the $/h cap. */
 const BILLED = new Set<string>(BILLED_STATES);

@@ -4,8 +4,9 @@ import type { Store } from '../store/index.js';
 import type { Controller } from '../domain/controller.js';
 import { periodic } from './controllers.js';
 import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
-import { round } from '../services/spend-periods.js';
 import type { HistorySample } from '../store/history.js';
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 export const HISTORY_EVERY_MS = 30_000;
 const BILLED = new Set<string>(BILLED_STATES);

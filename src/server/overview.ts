@@ -4,7 +4,7 @@
 import type { Store } from '../store/index.js';
 import { BILLED_STATES, LIVE_STATES } from '../domain/autoscaler/lifecycle.js';
 import { queueBlockers } from '../autoscaler/why.js';
-import { periodStarts, round, spendPeriods } from '../services/spend-periods.js';
+import { spentInPeriodsOf } from '../services/costs.js';
 
 const HOUR = 3_600_000;
 const BILLED = new Set<string>(BILLED_STATES);
@@ -16,6 +16,14 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
+
+/** Today, this budget month and its projection: the month so far plus the current $/h until the month ends. */
+function spendOf(cfg: Parameters<typeof spentInPeriodsOf>[0], mine: Parameters<typeof spentInPeriodsOf>[1], rate: number, now: number) {
+  const s = spentInPeriodsOf(cfg, mine, now);
+  return { spendToday: s.day, spendMonth: s.month, monthProjection: round(s.month + (rate * (s.monthEnd - now)) / HOUR) };
+}
+
 const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 100) / 10);
 
 export async function overview(store: Store, now = Date.now()) {
@@ -23,7 +31,8 @@ export async function overview(store: Store, now = Date.now()) {
     store.queues.list(),
     store.tasks.waitsSince(now - HOUR),
     store.apps.list(),
-    store.instances.ranSince(periodStarts(now).month),
+    // Two months back covers every app's budget month (a billingDay anchors it up to a month earlier).
+    store.instances.ranSince(now - 62 * 24 * HOUR),
     store.workers.list(),
     store.decisions.recent({ limit: 20 }),
   ]);
@@ -51,7 +60,7 @@ export async function overview(store: Store, now = Date.now()) {
       }
       return {
         name: cfg.name, provider: cfg.provider.kind, instancesByState: byState, dollarsPerHour: round(rate),
-        capPerHour: cfg.budget.maxPerHour ?? null, ...spendPeriods(mine, rate, now),
+        capPerHour: cfg.budget.maxPerHour ?? null, ...spendOf(cfg, mine, rate, now),
       };
     }),
     workers: {

@@ -234,18 +234,29 @@ export class CostService {
    * Spend of an app so far in each budget period (what the policy weighs on every pass). The slices of an instance
    * add up to its whole billed time, so the instances alone give the same total without reading the runs.
    */
-  async spentInPeriods(cfg: AppConfig): Promise<{ day: number; month: number }> {
+  async spentInPeriods(cfg: AppConfig): Promise<{ day: number; month: number; monthEnd: number }> {
     const now = this.now();
-    const day = periodBounds('day', now);
-    const month = periodBounds('month', now, cfg.budget.billingDay);
-    const instances = await this.store.costs.instancesIn(Math.min(day.start, month.start), now, cfg.name);
-    const spent = (from: number) => instances.reduce((s, i) => {
-      const end = Math.min(i.endedAt ?? now, now);
-      const start = Math.max(i.launchedAt, from);
-      return s + (end > start ? ((end - start) / HOUR) * i.pricePerHour : 0);
-    }, 0);
-    return { day: round(spent(day.start)), month: round(spent(month.start)) };
+    const instances = await this.store.costs.instancesIn(Math.min(periodBounds('day', now).start, periodBounds('month', now, cfg.budget.billingDay).start), now, cfg.name);
+    return spentInPeriodsOf(cfg, instances, now);
   }
+}
+
+/** What one instance cost between two times: its price × the part of its life inside them. */
+export function costBetween(i: Pick<InstanceRecord, 'launchedAt' | 'endedAt' | 'pricePerHour'>, from: number, to: number): number {
+  const start = Math.max(i.launchedAt, from);
+  const end = Math.min(i.endedAt ?? to, to);
+  return end > start ? ((end - start) / HOUR) * i.pricePerHour : 0;
+}
+
+/**
+ * An app's spend today and in its budget month (billingDay), from its instances that ran in them (the console's
+ * overview reads them for every app at once and calls this; the policy's budgets read them through spentInPeriods).
+ */
+export function spentInPeriodsOf(cfg: AppConfig, instances: readonly InstanceRecord[], now: number): { day: number; month: number; monthEnd: number } {
+  const day = periodBounds('day', now);
+  const month = periodBounds('month', now, cfg.budget.billingDay);
+  const spent = (from: number) => instances.reduce((s, i) => s + costBetween(i, from, now), 0);
+  return { day: round(spent(day.start)), month: round(spent(month.start)), monthEnd: month.end };
 }
 
 export interface AppSpendPeriods {

@@ -14,10 +14,12 @@ import { providerCredentials } from '../cloud-autoscaling.js';
 import { PROVIDERS } from '../../autoscaler/providers/index.js';
 import { settingsIssues } from '../../autoscaler/providers/validate.js';
 import { indexWorkers, workerOf } from '../../autoscaler/snapshot.js';
-import { costBetween, round } from '../../services/spend-periods.js';
 import { SIM_MAX_DAYS, replayAll, traceFromApp, traceFromCsv } from '../simulate.js';
 import type { CredentialCheck } from '../../autoscaler/providers/aws/check.js';
 import { priceOf } from '../../domain/autoscaler/budget.js';
+import { costBetween } from '../../services/costs.js';
+
+const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 const nameParams = z.object({ name: bounded(LIMITS.name).min(1) });
 const instanceParams = nameParams.extend({ id: bounded(LIMITS.id).min(1) });
