@@ -65,5 +65,5 @@ test('startupScriptForApp renders valid bash for the app, resource and queues', 
   assert.equal(spawnSync('bash', ['-n'], { input: script }).status, 0);
   assert.match(script, /Metadata-Flavor: Google/);
   assert.match(script, /FLOTILLA_VERSION='1.2.3'/);
-  assert.match(script, /--queue 'cpu' .* --resource 'cpu' --docker 'docker.io\/pytorch\/pytorch:2.4.0-cuda12.4-cudnn9-runtime'/);
+  assert.match(script, /--queue 'cpu' .* --resource 'cpu' --interruptions gcp --metadata-url "\$METADATA_URL" --docker 'docker.io\/pytorch\/pytorch:2.4.0-cuda12.4-cudnn9-runtime'/);
 });
