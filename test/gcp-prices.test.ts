@@ -14,10 +14,8 @@ import { GcpSettingsSchema } from '../src/autoscaler/providers/gcp/settings.js';
 import { NoPriceError, ON_DEMAND_TTL_MS, PriceBook } from '../src/autoscaler/prices.js';
 import { AppConfigSchema } from '../src/domain/autoscaler/config.js';
 import { validateProviderSettings } from '../src/autoscaler/providers/index.js';
-import { AutoscalerManager } from '../src/autoscaler/manager.js';
-import { Store } from '../src/store/index.js';
-import { QueueService } from '../src/services/queue.js';
-import { createTestDb, DIALECTS } from './support/stores.js';
+import { DIALECTS } from './support/stores.js';
+import { notStartedReason } from './support/not-started.js';
 
 const PAGES = (JSON.parse(readFileSync(new URL('./fixtures/gcp-billing-skus.json', import.meta.url), 'utf8')) as { pages: SkuPage[] }).pages;
 
@@ -122,25 +120,9 @@ test('apply: a gcp resource may leave out pricePerHour', () => {
 
 describe('a gcp app whose price cannot be had does not start', { concurrency: true }, () => {
   for (const dialect of DIALECTS) test(dialect, async () => {
-    const db = await createTestDb(dialect);
-    const store = await Store.open(db.url);
-    const logs: string[] = [];
-    try {
-      const cfg = AppConfigSchema.parse({ name: 'gnoprice', provider: { kind: 'gcp', settings: settings() }, queues: { q: ['cpu'] },
-        resources: [{ name: 'cpu', instanceType: 'n2-custom-4-16384', maxInstances: 2, zones: ['us-central1-a'] }] });
-      await store.apps.put(cfg);
-      const manager = new AutoscalerManager({ store, queue: new QueueService(store, { leaseTtlMs: 30_000 }), serverUrl: 'http://127.0.0.1:9',
-        dataDir: '/tmp', log: (m) => logs.push(m), timings: { tickMs: 3_600_000 } });
-      await manager.start();
-      manager.stop();
-      assert.equal(manager.reconcilers.size, 0, logs.join('\n'));
-      const rows = await store.decisions.recent({ app: 'gnoprice', kind: 'app-not-started' });
-      assert.ok(rows[0], logs.join('\n'));
-      assert.match(rows[0]!.reason,
-        /^app gnoprice not started: resource cpu: no on-demand price for n2-custom-4-16384 in us-central1-a from gcp billing catalog; set pricePerHour$/);
-    } finally {
-      await store.close();
-      await db.drop();
-    }
+    const cfg = AppConfigSchema.parse({ name: 'gnoprice', provider: { kind: 'gcp', settings: settings() }, queues: { q: ['cpu'] },
+      resources: [{ name: 'cpu', instanceType: 'n2-custom-4-16384', maxInstances: 2, zones: ['us-central1-a'] }] });
+    assert.match(await notStartedReason(dialect, cfg),
+      /^app gnoprice not started: resource cpu: no on-demand price for n2-custom-4-16384 in us-central1-a from gcp billing catalog; set pricePerHour$/);
   });
 });
