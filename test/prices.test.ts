@@ -1,7 +1,7 @@
 // Prices looked up, not typed: AWS on-demand from the Price List API (moto 5.2.1 answers GetProducts with HTTP 500,
 // so a loopback fake serves a recorded answer's shape, test/fixtures/aws-pricing-getproducts.json), spot from
 // DescribeSpotPriceHistory on moto; the cache (a day on-demand, minutes spot); a typed price wins; and an app whose
-// price cannot be had does not start, on both stores, with a journal row that says how to fix it.
+// price cannot be had does not start, on both stores, with a journal row that says how to fix it (support/not-started.ts).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -12,10 +12,8 @@ import { awsPriceLookup } from '../src/autoscaler/providers/aws/prices.js';
 import { NoPriceError, PriceBook, SPOT_TTL_MS, ON_DEMAND_TTL_MS } from '../src/autoscaler/prices.js';
 import { AppConfigSchema } from '../src/domain/autoscaler/config.js';
 import { validateProviderSettings } from '../src/autoscaler/providers/index.js';
-import { AutoscalerManager } from '../src/autoscaler/manager.js';
-import { Store } from '../src/store/index.js';
-import { QueueService } from '../src/services/queue.js';
-import { createTestDb, DIALECTS } from './support/stores.js';
+import { DIALECTS } from './support/stores.js';
+import { notStartedReason } from './support/not-started.js';
 
 const FIXTURE = JSON.parse(readFileSync(new URL('./fixtures/aws-pricing-getproducts.json', import.meta.url), 'utf8'));
 
@@ -102,24 +100,9 @@ test('no price: a clear refusal, never 0; providers that cannot look prices up n
 
 describe('an app whose price cannot be had does not start', { concurrency: true }, () => {
   for (const dialect of DIALECTS) test(dialect, async () => {
-    const db = await createTestDb(dialect);
-    const store = await Store.open(db.url);
-    const logs: string[] = [];
-    try {
-      const cfg = AppConfigSchema.parse({ name: 'noprice', provider: { kind: 'aws', settings: settings() }, queues: { q: ['gpu'] },
-        resources: [{ name: 'gpu', instanceType: 'x9.nothing', maxInstances: 2, launch: { ami: 'ami-785db401' } }] });
-      await store.apps.put(cfg);
-      const manager = new AutoscalerManager({ store, queue: new QueueService(store, { leaseTtlMs: 30_000 }), serverUrl: 'http://127.0.0.1:9',
-        dataDir: '/tmp', log: (m) => logs.push(m), timings: { tickMs: 3_600_000 } });
-      await manager.start();
-      manager.stop();
-      assert.equal(manager.reconcilers.size, 0, logs.join('\n'));
-      const rows = await store.decisions.recent({ app: "noprice", kind: "app-not-started" });
-      assert.ok(rows[0], logs.join("\n"));
-      assert.match(rows[0]!.reason, /^app noprice not started: resource gpu: no on-demand price for x9\.nothing from aws price list; set pricePerHour$/);
-    } finally {
-      await store.close();
-      await db.drop();
-    }
+    const cfg = AppConfigSchema.parse({ name: 'noprice', provider: { kind: 'aws', settings: settings() }, queues: { q: ['gpu'] },
+      resources: [{ name: 'gpu', instanceType: 'x9.nothing', maxInstances: 2, launch: { ami: 'ami-785db401' } }] });
+    assert.match(await notStartedReason(dialect, cfg),
+      /^app noprice not started: resource gpu: no on-demand price for x9\.nothing from aws price list; set pricePerHour$/);
   });
 });

@@ -17,7 +17,7 @@ import {
 import { GCP_CAPACITY_CODES, gcpHttpCapacityCode, isGcpAlreadyExists, isGcpNotFound, isGcpThrottle } from './errors.js';
 import { instanceNameFor, labelValue, parseProviderId, providerIdOf, requestIdFor } from './naming.js';
 import { TAGS_METADATA_KEY, buildInstanceResource } from './request.js';
-import { GcpLaunchSchema, type GcpSettings } from './settings.js';
+import { GcpLaunchSchema, serviceAccountKey, type GcpSettings } from './settings.js';
 
 type Instance = protos.google.cloud.compute.v1.IInstance;
 type Operation = protos.google.cloud.compute.v1.IOperation;
@@ -45,7 +45,7 @@ const STATE: Record<string, ProviderState> = {
 const last = (url: string | null | undefined) => String(url ?? '').split('/').pop() ?? '';
 
 export function gcpClientOptions(settings: GcpSettings): ClientOptions {
-  const creds = typeof settings.credentials === 'string' ? JSON.parse(settings.credentials) : settings.credentials;
+  const creds = serviceAccountKey(settings);
   return {
     projectId: settings.project,
     ...(settings.apiEndpoint ? { apiEndpoint: settings.apiEndpoint } : {}),

@@ -21,6 +21,10 @@ export const GcpSettingsSchema = z
       .describe('Name of the Flotilla secret holding the key; the control plane decrypts it into credentials'),
     zone: z.string().optional().describe('Zone used when a resource lists no zones'),
     apiEndpoint: z.string().optional().describe('Compute API host; tests point it at the in-repo fake'),
+    billingEndpoint: z
+      .url()
+      .optional()
+      .describe('Cloud Billing Catalog API base URL (default https://cloudbilling.googleapis.com); http only for a loopback fake'),
     port: z.number().int().positive().optional(),
     protocol: z.enum(['https', 'http']).default('https').describe('http only for a loopback fake: no credentials sent'),
     throttleRetries: z.number().int().min(0).max(10).default(5).describe('Retries after HTTP 429/503'),
@@ -65,3 +69,8 @@ export const GcpLaunchSchema = z
 
 export type GcpSettings = z.output<typeof GcpSettingsSchema>;
 export type GcpLaunch = z.output<typeof GcpLaunchSchema>;
+
+/** The service-account key of the settings (the secret holds its fields, or the key file as text), if any. */
+export function serviceAccountKey(settings: GcpSettings): { client_email: string; private_key: string } | undefined {
+  return typeof settings.credentials === 'string' ? JSON.parse(settings.credentials) : settings.credentials;
+}
