@@ -39,6 +39,11 @@ function raw(url: string, req: FuzzRequest, path: string, headers: Record<string
     const body = req.body === undefined ? undefined : Buffer.from(req.body, 'utf8');
     if (body) headers['content-length'] = String(body.length);
     const r = request({ host: u.hostname, port: u.port, method: req.method, path, headers, timeout: HANG_MS, agent: false }, (res) => {
+      // A live stream (the console's Server-Sent Events) answers with its headers and then stays open by design.
+      if (res.headers['content-type']?.startsWith('text/event-stream')) {
+        resolve({ status: res.statusCode ?? 0, body: '' });
+        return void r.destroy();
+      }
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
