@@ -17,9 +17,11 @@ export interface FormContext {
   locked: Set<string>;
 }
 
-/** `instanceType` → `Instance type`; `maxPerHour` → `Max per hour`; `idleTimeoutS` → `Idle timeout (s)`. */
+/** `instanceType` → `Instance type`; `maxPerHour` → `Max per hour`; `idleTimeoutS` → `Idle timeout (s)`; `sizeGb` → `Size (GB)`. */
 export function labelOf(key: string): string {
   const seconds = /[a-z]S$/.test(key);
+  const gb = /[a-z]Gb$/.test(key);
+  if (gb) return `${labelOf(key.slice(0, -2))} (GB)`;
   const base = (seconds ? key.slice(0, -1) : key).replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
   return base.charAt(0).toUpperCase() + base.slice(1) + (seconds ? ' (s)' : '');
 }

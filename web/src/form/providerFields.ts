@@ -31,7 +31,7 @@ export function withProvider(schema: AppSchema, doc: Obj): JsonSchema {
   };
 }
 
-/** When the kind changes, keys the new provider does not know are dropped (its schema is strict: they would only be refused). */
+/** When the kind changes, keys the new provider does not know are dropped (its strict schema would only refuse them). */
 export function switchProvider(schema: AppSchema, prev: Obj, next: Obj): Obj {
   const kind = kindOf(next);
   if (kind === kindOf(prev) || !kind) return next;
@@ -46,6 +46,11 @@ export function switchProvider(schema: AppSchema, prev: Obj, next: Obj): Obj {
   return {
     ...next,
     provider: { ...provider, settings: keep(provider.settings, own.settings) },
-    resources: resources.map((r) => (isObj(r) && own.launch ? { ...r, launch: keep(r.launch, own.launch) } : r)),
+    // A kind without a launch schema (local, simulated) reads no launch block: the old one goes.
+    resources: resources.map((r) => {
+      if (!isObj(r)) return r;
+      const { launch, ...rest } = r;
+      return own.launch ? { ...rest, launch: keep(launch, own.launch) } : rest;
+    }),
   };
 }
