@@ -20,13 +20,15 @@ export function withProvider(schema: AppSchema, doc: Obj): JsonSchema {
   // The generic map keeps its default and description (a section that is always open, saying what it is).
   const over = (free: JsonSchema, specific: JsonSchema): JsonSchema => ({ ...specific, default: free.default, description: free.description });
   const settings = over(provider.properties.settings, { ...own.settings, description: undefined });
-  const launch = own.launch ? over(resource.properties.launch, own.launch) : resource.properties.launch;
+  // A kind without a launch schema (local, simulated) reads no launch block: no section for it.
+  const { launch: free, ...others } = resource.properties;
+  const items = { ...resource, properties: own.launch ? { ...others, launch: over(free, own.launch) } : others };
   return {
     ...schema,
     properties: {
       ...schema.properties,
       provider: { ...provider, properties: { ...provider.properties, settings: { ...settings, description: `Settings of the ${kind} provider` } } },
-      resources: { ...schema.properties!.resources, items: { ...resource, properties: { ...resource.properties, launch } } },
+      resources: { ...schema.properties!.resources, items },
     },
   };
 }
@@ -46,7 +48,7 @@ export function switchProvider(schema: AppSchema, prev: Obj, next: Obj): Obj {
   return {
     ...next,
     provider: { ...provider, settings: keep(provider.settings, own.settings) },
-    // A kind without a launch schema (local, simulated) reads no launch block: the old one goes.
+    // A kind without a launch schema (local, simulated) has no launch section: the old block goes.
     resources: resources.map((r) => {
       if (!isObj(r)) return r;
       const { launch, ...rest } = r;
