@@ -131,6 +131,20 @@ test('choose aws: its settings and launch fields appear labelled, and a bad valu
   assert.ok(!(await page.getByLabel('The app as JSON').inputValue()).includes('us-east-1'));
 });
 
+test('the secret form shows the chosen kind\'s keys as labelled fields, from the kinds\' schemas', async () => {
+  await page.goto(`${t.cp.url}/secrets`);
+  await heading(page, 'Secrets');
+  await page.getByLabel('Username', { exact: true }).waitFor();
+  await page.getByLabel('Kind', { exact: true }).selectOption('aws');
+  await page.getByLabel('Access key id', { exact: true }).fill('AKIAEXAMPLE');
+  assert.match(await page.locator('.field', { has: page.getByLabel('Session token', { exact: true }) }).innerText(), /optional/);
+  await page.getByLabel('Secret name').fill('cloud');
+  await page.getByLabel('Secret access key', { exact: true }).fill('s3cr3t');
+  await page.getByRole('button', { name: 'Save secret' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.deepEqual((await t.admin.listSecrets()).map((x) => [x.name, x.kind]), [['cloud', 'aws']]);
+});
+
 let taskIds: string[] = [];
 
 test('enqueue tasks from the UI: instances appear on the watch page without reload within 2 s', async () => {
