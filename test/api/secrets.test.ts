@@ -51,6 +51,14 @@ for (const dialect of DIALECTS) {
         assert.equal(bad.status, 400);
         assert.deepEqual(bad.issues?.map((i) => i.field), ['body.value.password']);
 
+        // The console's secret form reads each kind's keys from the schemas a write is checked with (admin only).
+        type Kinds = { kinds: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+        const kinds = (await t.admin.request<Kinds>('GET', '/api/v1/secret-kinds')).kinds;
+        assert.deepEqual(kinds.git.required, ['username', 'password']);
+        assert.deepEqual(Object.keys(kinds.aws.properties ?? {}), ['accessKeyId', 'secretAccessKey', 'sessionToken', 'region']);
+        assert.ok(kinds.storage && kinds.clearml && kinds.generic);
+        assert.equal((await apiError(t.user.request('GET', '/api/v1/secret-kinds'))).status, 403);
+
         await t.admin.deleteSecret('repo');
         assert.deepEqual(await t.user.listSecrets(), []);
         assert.equal((await apiError(t.admin.deleteSecret('repo'))).status, 404);

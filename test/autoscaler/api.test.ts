@@ -79,8 +79,18 @@ test('sqlite: credentials given inline are never echoed; the schema is served; d
     const shown = JSON.stringify(await t.user.request('GET', '/api/v1/autoscalers/sim'));
     const listed = JSON.stringify(await t.user.request('GET', '/api/v1/autoscalers'));
     for (const body of [echoed, shown, listed]) assert.ok(!body.includes('canary') && !body.includes('AKIACANARY'), body);
-    const schema = await t.user.request<{ properties: Record<string, unknown> }>('GET', '/api/v1/autoscaler-schema');
+    type Obj = { properties: Record<string, { description?: string; default?: unknown }>; required?: string[] };
+    const schema = await t.user.request<Obj & { providers: Record<string, { settings: Obj; launch?: Obj }> }>('GET', '/api/v1/autoscaler-schema');
     assert.ok(schema.properties.resources && schema.properties.budget);
+    // Each provider kind's own settings and launch fields, from the zod schemas apply validates with (the console's form).
+    assert.deepEqual(Object.keys(schema.providers).sort(), ['aws', 'gcp', 'local', 'simulated']);
+    const aws = schema.providers.aws;
+    assert.deepEqual(aws.settings.required, ['region']);
+    assert.match(aws.settings.properties.region.description ?? '', /AWS region/);
+    assert.equal(aws.settings.properties.throttleRetries.default, 5);
+    assert.ok(aws.launch?.properties.ami && aws.launch.properties.subnets && aws.launch.properties.iamInstanceProfile);
+    assert.ok(schema.providers.gcp.settings.properties.project && schema.providers.gcp.launch?.properties.image);
+    assert.equal(schema.providers.local.launch, undefined, 'local has no launch block');
 
     await t.user.createTask({ queue: 'gpu1', command: 'train' });
     await waitFor('an instance', async () => (await status(t.user, 'sim')).instances.length === 1, 15_000);

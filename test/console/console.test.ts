@@ -1,6 +1,7 @@
 // The web console in a real browser (Debian's Chromium) against a real control plane with the local provider:
-// sign in, create an app in the form (a field error first), enqueue from the UI and see instances appear live,
-// follow a running task's log, abort it, replay a trace, sign out and be refused; axe-core on every page.
+// sign in, create an app in the form (a field error first), choose the aws provider and see its own fields, enqueue
+// from the UI and see instances appear live, follow a running task's log, abort it, replay a trace, sign out and be
+// refused; axe-core on every page.
 // CONSOLE_SCREENSHOTS=docs/console also saves a PNG of each page (1280×800, and the overview at phone width).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +96,53 @@ test('create an app in the form: a field error beside its field first, then a va
   await heading(page, APP);
   const apps = (await t.user.request<{ apps: { name: string }[] }>('GET', '/api/v1/autoscalers')).apps;
   assert.deepEqual(apps.map((a) => a.name), [APP]);
+});
+
+test('choose aws: its settings and launch fields appear labelled, and a bad value is shown beside its field', async () => {
+  await page.goto(`${t.cp.url}/apps/new`);
+  await heading(page, 'New autoscaler app');
+  const settings = page.locator('[data-path="provider.settings"]');
+  assert.equal(await settings.getByLabel('Region').count(), 0, 'no AWS field while the kind is local');
+  await page.locator('[data-path="provider"]').getByLabel('Kind').selectOption('aws');
+  // The fields come from the aws provider's own schema: labelled, with its help text.
+  const region = settings.getByLabel('Region', { exact: true });
+  await region.waitFor();
+  assert.match(await settings.locator('.field', { has: page.getByLabel('Region', { exact: true }) }).locator('.help').innerText(), /AWS region, e\.g\. us-east-1/);
+  const launch = page.locator('[data-path="resources.0.launch"]');
+  for (const label of ['AMI', 'IAM instance profile', 'Key pair', 'Security groups']) await launch.getByLabel(label, { exact: true }).waitFor();
+  await page.getByLabel('Name', { exact: true }).first().fill('aws-app');
+  await page.getByLabel('Queue 1', { exact: true }).fill('gpu');
+  await region.fill('us-east-1');
+  await launch.getByLabel('AMI', { exact: true }).fill('ami-0123456789abcdef0');
+  await launch.getByRole('button', { name: 'Add zone' }).click();
+  await launch.getByLabel('Zone 1', { exact: true }).fill('us-east-1a');
+  const subnet = launch.getByLabel('Subnet 1', { exact: true });
+  await subnet.fill('net-123');
+  await page.getByRole('button', { name: 'Review changes' }).click();
+  const error = launch.locator('.field.invalid', { has: page.getByLabel('Subnet 1', { exact: true }) }).locator('.error');
+  await error.waitFor();
+  assert.match(await error.innerText(), /subnet-/);
+  assert.equal(await page.locator('.error-box').count(), 0, 'every issue found its field');
+  await look(page, 'app-editor-aws', error);
+  // Back to local: the AWS fields go, and so do their values (the local provider would refuse them).
+  await page.locator('[data-path="provider"]').getByLabel('Kind').selectOption('local');
+  await region.waitFor({ state: 'detached' });
+  await page.getByRole('tab', { name: 'JSON' }).click();
+  assert.ok(!(await page.getByLabel('The app as JSON').inputValue()).includes('us-east-1'));
+});
+
+test('the secret form shows the chosen kind\'s keys as labelled fields, from the kinds\' schemas', async () => {
+  await page.goto(`${t.cp.url}/secrets`);
+  await heading(page, 'Secrets');
+  await page.getByLabel('Username', { exact: true }).waitFor();
+  await page.getByLabel('Kind', { exact: true }).selectOption('aws');
+  await page.getByLabel('Access key id', { exact: true }).fill('AKIAEXAMPLE');
+  assert.match(await page.locator('.field', { has: page.getByLabel('Session token', { exact: true }) }).innerText(), /optional/);
+  await page.getByLabel('Secret name').fill('cloud');
+  await page.getByLabel('Secret access key', { exact: true }).fill('s3cr3t');
+  await page.getByRole('button', { name: 'Save secret' }).click();
+  await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+  assert.deepEqual((await t.admin.listSecrets()).map((x) => [x.name, x.kind]), [['cloud', 'aws']]);
 });
 
 let taskIds: string[] = [];

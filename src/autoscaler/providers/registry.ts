@@ -1,7 +1,7 @@
 // One record per provider: its name, its factory, the schemas that validate an app's settings for it at apply time,
 // and what it can do. The registry is a plain value built in ./index.ts (PROVIDERS), not filled by import side
 // effects; tests make their own with `PROVIDERS.with(record)` and hand it to the control plane explicitly.
-import type { z } from 'zod';
+import { z } from 'zod';
 import type { AppConfig } from '../../domain/autoscaler/config.js';
 import type { ComputeProvider } from './types.js';
 import { settingsIssues } from './validate.js';
@@ -92,6 +92,15 @@ export class ProviderRegistry {
 
   create(cfg: AppConfig, ctx: ProviderContext): Promise<ComputeProvider> {
     return this.get(cfg.provider.kind).create(cfg, ctx);
+  }
+
+  /**
+   * Each provider's settings and launch block as JSON Schema, made from the same zod schemas `validate` uses, so
+   * the console can show real fields for provider.settings and a resource's launch (free-form in the app schema).
+   */
+  jsonSchemas(): Record<string, { settings: unknown; launch?: unknown }> {
+    const json = (s: z.ZodType) => z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+    return Object.fromEntries(this.records().map((r) => [r.name, { settings: json(r.settings), ...(r.launch ? { launch: json(r.launch) } : {}) }]));
   }
 
   /** The apply-time issues of an app's provider settings and launch blocks, each with the field a user writes. */

@@ -6,7 +6,7 @@ import { AppConfigSchema, appConfigJsonSchema, type AppConfig } from '../../doma
 import { appStatus } from '../../autoscaler/status.js';
 import { whyTask } from '../../autoscaler/why.js';
 import { checkConfig } from '../../domain/config-keys.js';
-import { validateProviderSettings } from '../../autoscaler/providers/index.js';
+import { PROVIDERS, validateProviderSettings } from '../../autoscaler/providers/index.js';
 import { LIMITS, bounded, idString } from '../../domain/limits.js';
 import { stringify as stringifyYaml } from 'yaml';
 import { DECISION_KINDS, type DecisionKind } from '../../domain/autoscaler/lifecycle.js';
@@ -61,8 +61,10 @@ export const autoscalerRoutes: RouteGroup = ({ app, routes, store }) => {
     handler: async () => ({ apps: (await store.apps.list()).map((a) => ({ ...redacted(a), updatedAt: a.updatedAt })) }),
   });
   addRoute(app, routes, {
-    method: 'GET', url: '/api/v1/autoscaler-schema', roles: ['user'], summary: 'JSON Schema of an app file',
-    handler: async () => appConfigJsonSchema(),
+    method: 'GET', url: '/api/v1/autoscaler-schema', roles: ['user'],
+    summary: 'JSON Schema of an app file; `providers` holds each provider kind\'s settings and launch schemas (the console\'s fields)',
+    // provider.settings and launch are free-form in the app schema; a validator ignores the extra `providers` keyword.
+    handler: async () => ({ ...(appConfigJsonSchema() as object), providers: PROVIDERS.jsonSchemas() }),
   });
   addRoute(app, routes, {
     method: 'GET', url: '/api/v1/autoscalers/:name', roles: ['user'], summary: 'One app\'s config, as JSON or YAML (export)',

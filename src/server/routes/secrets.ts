@@ -15,6 +15,10 @@ export const secretName = z
 
 const nameParams = z.object({ name: secretName });
 
+/** What each kind holds, as JSON Schema made from the zod schemas PUT checks a value with. */
+export const secretKindSchemas = () =>
+  Object.fromEntries(SECRET_KIND_NAMES.map((k) => [k, z.toJSONSchema(SECRET_KINDS[k], { io: 'input', unrepresentable: 'any' })]));
+
 export function secretRoutes(vault: SecretVault): RouteGroup {
   return (ctx) => {
     const { app, routes } = ctx;
@@ -29,6 +33,10 @@ export function secretRoutes(vault: SecretVault): RouteGroup {
         reply.code(created ? 201 : 200);
         return { name: params.name, kind: body.kind, created };
       },
+    });
+    addRoute(app, routes, {
+      method: 'GET', url: '/api/v1/secret-kinds', roles: [], summary: "Each secret kind's value as JSON Schema, from the schemas a write is checked with (admin only; the console's secret form)",
+      handler: async () => ({ kinds: secretKindSchemas() }),
     });
     addRoute(app, routes, {
       method: 'GET', url: '/api/v1/secrets', roles: ['user'], summary: 'List secrets: names, kinds and times, never values',

@@ -17,9 +17,11 @@ export interface FormContext {
   locked: Set<string>;
 }
 
-/** `instanceType` → `Instance type`; `maxPerHour` → `Max per hour`; `idleTimeoutS` → `Idle timeout (s)`. */
+/** `instanceType` → `Instance type`; `maxPerHour` → `Max per hour`; `idleTimeoutS` → `Idle timeout (s)`; `sizeGb` → `Size (GB)`. */
 export function labelOf(key: string): string {
   const seconds = /[a-z]S$/.test(key);
+  const gb = /[a-z]Gb$/.test(key);
+  if (gb) return `${labelOf(key.slice(0, -2))} (GB)`;
   const base = (seconds ? key.slice(0, -1) : key).replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
   return base.charAt(0).toUpperCase() + base.slice(1) + (seconds ? ' (s)' : '');
 }
@@ -47,7 +49,8 @@ export function SchemaNode(props: { schema: JsonSchema; name: string; path: stri
   const { schema, name, path, value, onChange, ctx } = props;
   const type = typeOf(schema);
   const error = ctx.errors[path];
-  const label = labelOf(name) + (props.required ? '' : '');
+  // A schema's title wins where the key would spell an acronym badly (AMI, IAM instance profile).
+  const label = schema.title ?? labelOf(name);
   if (type === 'object' && schema.properties) {
     const obj = isObj(value) ? value : {};
     const required = new Set(schema.required ?? []);
@@ -190,8 +193,9 @@ function RecordField({ schema, name, path, value, onChange, ctx, label, error }:
     onChange(Object.keys(built).length ? built : undefined);
   };
   const free = !typeOf(valueSchema);
-  const keyLabel = name === 'queues' ? 'Queue' : 'Setting';
-  const valueLabel = name === 'queues' ? 'Resources, first preferred' : 'Value';
+  const keyLabel = name === 'queues' ? 'Queue' : name === 'subnets' ? 'Zone' : 'Key';
+  const valueLabel = name === 'queues' ? 'Resources, first preferred' : name === 'subnets' ? 'Subnet' : 'Value';
+  const scalar = ['string', 'number', 'integer', 'boolean'].includes(typeOf(valueSchema) ?? '');
   return (
     <fieldset className="group map" data-path={path}>
       <legend>{label}</legend>
@@ -211,7 +215,7 @@ function RecordField({ schema, name, path, value, onChange, ctx, label, error }:
               {(id, d) => <ListInput id={id} describedBy={d} value={Array.isArray(v) ? v.map(String) : []} onChange={(l) => set(rows.map((r, j) => (j === i ? [r[0], l] : r)))} />}
             </Field>
           ) : (
-            <SchemaNode schema={valueSchema} name={k || `${keyLabel} ${i + 1}`} path={join(path, k)} value={v} ctx={ctx}
+            <SchemaNode schema={valueSchema} name={scalar || !k ? `${scalar ? valueLabel : keyLabel} ${i + 1}` : k} path={join(path, k)} value={v} ctx={ctx}
               onChange={(nv) => set(rows.map((r, j) => (j === i ? [r[0], nv ?? null] : r)))} />
           )}
           <button type="button" className="secondary" aria-label={`Remove ${keyLabel.toLowerCase()} ${i + 1}`} onClick={() => set(rows.filter((_, j) => j !== i))}>Remove</button>

@@ -6,8 +6,9 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router-dom';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { ApiError, enc, errorText, get, post, put } from '../api';
-import type { JsonSchema, SecretInfo } from '../types';
+import type { SecretInfo } from '../types';
 import { SchemaNode, unplaced, type Errors, type Json } from '../form/SchemaForm';
+import { switchProvider, withProvider, type AppSchema } from '../form/providerFields';
 import { ErrorLine, Field } from '../ui/Field';
 import { usd } from '../ui/format';
 import { CostReplay } from './CostReplay';
@@ -34,7 +35,7 @@ export default function AppEditor() {
   const from = params.get('from');
   const navigate = useNavigate();
   const client = useQueryClient();
-  const schema = useQuery({ queryKey: ['schema'], queryFn: () => get<JsonSchema>('/autoscaler-schema'), staleTime: Infinity });
+  const schema = useQuery({ queryKey: ['schema'], queryFn: () => get<AppSchema>('/autoscaler-schema'), staleTime: Infinity });
   const secrets = useQuery({ queryKey: ['secrets'], queryFn: () => get<{ secrets: SecretInfo[] }>('/secrets'), retry: false });
   const source = name ?? from;
   const existing = useQuery({ queryKey: ['app', source], queryFn: () => get<Doc>(`/autoscalers/${enc(source!)}`), enabled: !!source, staleTime: Infinity });
@@ -66,7 +67,8 @@ export default function AppEditor() {
 
   const docText = JSON.stringify(doc);
   const reviewed = review?.doc === docText;
-  const change = (next: Doc) => { setDoc(next); setApplied(false); };
+  const change = (next: Doc) => { setDoc(switchProvider(schema.data, doc, next)); setApplied(false); };
+  const form = withProvider(schema.data, doc);
 
   const check = async (): Promise<boolean> => {
     setBusy(true);
@@ -110,7 +112,7 @@ export default function AppEditor() {
       setChecks({ ok: false, checks: [{ what: 'the check itself', ok: false, message: errorText(e) }] });
     }
   };
-  const stray = unplaced(schema.data, errors, doc);
+  const stray = unplaced(form, errors, doc);
   return (
     <>
       <p className="crumbs"><Link to="/apps">Autoscaler apps</Link></p>
@@ -127,7 +129,7 @@ export default function AppEditor() {
       <ErrorLine error={failure} />
       {view === 'form' ? (
         <form className="app-form" onSubmit={(e) => { e.preventDefault(); void check(); }} aria-label="App settings">
-          <SchemaNode schema={schema.data} name="App" path="" value={doc} ctx={{ errors, secrets: secretNames, locked: new Set(name ? ['name'] : []) }}
+          <SchemaNode schema={form} name="App" path="" value={doc} ctx={{ errors, secrets: secretNames, locked: new Set(name ? ['name'] : []) }}
             onChange={(v) => change((v ?? {}) as Doc)} required />
           <button type="submit" hidden>Review</button>
         </form>

@@ -47,7 +47,8 @@ const RootVolumeSchema = z
 
 export const AwsLaunchSchema = z
   .object({
-    ami: z.string().startsWith('ami-', 'an AMI id looks like ami-0123456789abcdef0'),
+    // A title where the key's words would spell an acronym badly (the console labels fields from the key).
+    ami: z.string().startsWith('ami-', 'an AMI id looks like ami-0123456789abcdef0').meta({ title: 'AMI', description: 'Machine image id, e.g. ami-0123456789abcdef0' }),
     subnets: z
       .record(z.string(), z.string().startsWith('subnet-'))
       .default({})
@@ -56,8 +57,8 @@ export const AwsLaunchSchema = z
       .array(z.string().min(1))
       .default([])
       .describe('sg-… ids, or group names (names only in the default VPC)'),
-    keyName: z.string().optional(),
-    iamInstanceProfile: z.string().optional().describe('Instance profile name or ARN'),
+    keyName: z.string().optional().meta({ title: 'Key pair', description: 'EC2 key pair name, for SSH; omitted = none' }),
+    iamInstanceProfile: z.string().optional().meta({ title: 'IAM instance profile', description: 'Instance profile name or ARN' }),
     rootVolume: RootVolumeSchema.optional(),
     extraTags: z.record(z.string(), z.string()).default({}),
     overlay: z
