@@ -87,7 +87,8 @@ export class AgentBundle {
     writeFileSync(list, ['package.json', 'package-lock.json', 'dist/src', ...productionPackages(JSON.parse(lock))].join('\n') + '\n');
     const tmp = `${file}.${process.pid}.tmp`;
     try {
-      await run('tar', ['-czf', tmp, '--owner=0', '--group=0', '--numeric-owner', ...NOT_AT_RUN_TIME, '-C', this.root, '-T', list]);
+      // gzip -1: half the CPU of the default level for a few per cent more bytes; a machine waits for the build, not the wire.
+      await run('tar', ['-cf', tmp, '--use-compress-program=gzip -1', '--owner=0', '--group=0', '--numeric-owner', ...NOT_AT_RUN_TIME, '-C', this.root, '-T', list]);
       chmodSync(tmp, 0o600);
       renameSync(tmp, file); // readers never see a half-written bundle
       for (const old of readdirSync(dir)) if (old.endsWith('.tar.gz') && join(dir, old) !== file) rmSync(join(dir, old), { force: true });
