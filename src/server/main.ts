@@ -18,7 +18,7 @@ import { bootstrapRoutes } from './routes/bootstrap.js';
 import { cloudAutoscaling } from './cloud-autoscaling.js';
 import { k8sRoutes } from './routes/k8s.js';
 import { consoleAppRoutes } from './routes/console-apps.js';
-import { TIMINGS_ENV, parseTimingsOverride, resolveTimings, type Timings } from '../domain/timings.js';
+import { BACKOFF, TIMINGS_ENV, parseTimingsOverride, resolveTimings, type Timings } from '../domain/timings.js';
 import { QueueService } from '../services/queue.js';
 import { systemClock, type Clock } from '../domain/clock.js';
 import { privateDir } from '../store/private-files.js';
@@ -88,7 +88,9 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     store, queue, serverUrl: o.publicUrl ?? url, dataDir, log: (m) => log.info(m), timings, ...cloudAutoscaling(vault), ...o.autoscaler,
   });
   const controllers: Controller[] = [
-    leaseSweeper(queue, timings.sweepEveryMs, (m) => log.info(m), timings.leaseTtlMs, () => (o.clock ?? systemClock).now()),
+    // Grace after start: a lease TTL plus the agent's longest back-off, so an agent retrying the restarted plane has
+    // reached it and heartbeat before its lease may be swept.
+    leaseSweeper(queue, timings.sweepEveryMs, (m) => log.info(m), timings.leaseTtlMs + BACKOFF.agent.maxMs, () => (o.clock ?? systemClock).now()),
     autoscalers,
     historySampler(store, (m) => log.warn(m), o.historyEveryMs),
     ...(o.controllers ?? []).flatMap((make) => make({ ...ctx, url, log })),
