@@ -50,7 +50,8 @@ export function exitQuietlyWhenOutputCloses(): void {
   let closed = false;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      // EIO: the terminal it wrote to was closed (SIGHUP's companion).
+      if (err.code !== 'EPIPE' && err.code !== 'EIO' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
       if (closed) return;
       closed = true;
       onOutputClosed();

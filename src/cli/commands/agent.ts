@@ -137,8 +137,8 @@ async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<vo
       process.exit(1);
     });
   };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // SIGHUP (its terminal closed): hand the task back as on Ctrl-C rather than die with it.
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
   await agent.run();
   await stopping;
 }

@@ -49,7 +49,6 @@ async function runGlue(o: { config: string; kubeconfig?: string }, globals: { se
       log(`${signal}: stopping (pods keep running; a restarted glue adopts them)`);
       glue.stop().then(resolve, resolve);
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.once(signal, () => stop(signal));
   });
 }

@@ -89,6 +89,7 @@ function stopOnSignals(cp: ControlPlane): void {
   };
   // `flotilla up | head`: the reader went away; stop as on Ctrl-C (workers, store), not with a stack trace.
   setOnOutputClosed(() => stop('output closed'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  // SIGHUP: the terminal running `flotilla up` was closed. Without a handler Node exits at once, and the
+  // detached local workers (their own session, so the hang-up never reaches them) would outlive it, idle.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
 }
