@@ -58,7 +58,7 @@ export const workerRoutes: RouteGroup = (ctx) => {
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/workers/:workerId/dequeue', roles: ['agent'],
-    summary: 'Long poll for the next task of the first non-empty queue; 204 when none came in waitMs',
+    summary: 'Long poll for the next task of the first non-empty queue; 204 when none came in waitMs (a wait of 5 s or more ends up to 10 % early, at random, so agents started together do not poll in step)',
     params: workerParams,
     body: z.object({
       queues: queueList.min(1).optional(),
@@ -78,11 +78,16 @@ export const workerRoutes: RouteGroup = (ctx) => {
         if (outside.length) throw new ForbiddenError(`queue "${outside[0]}" is out of this worker's scope: it registered for ${worker.queues.map((q) => `"${q}"`).join(', ')}`);
       }
       // The end of the task this worker holds comes first (a stale report is a 409, and nothing is taken).
-      const got = await queue.dequeue(params.workerId, { queues: body.queues ?? worker?.queues ?? [], taskId: body.taskId }, {
-        finished: body.finished, waitMs: Math.min(body.waitMs, settings.maxWaitMs), signal: () => goneOrClosing(req, ctx.closing),
-      });
-      if (got) metrics.observeStart(got.task);
-      return got ?? undefined;
+      const watch = goneOrClosing(req, ctx.closing);
+      try {
+        const got = await queue.dequeue(params.workerId, { queues: body.queues ?? worker?.queues ?? [], taskId: body.taskId }, {
+          finished: body.finished, waitMs: spread(Math.min(body.waitMs, settings.maxWaitMs)), signal: watch.signal,
+        });
+        if (got) metrics.observeStart(got.task);
+        return got ?? undefined;
+      } finally {
+        watch.release();
+      }
     },
   });
   addRoute(app, routes, {
@@ -116,13 +121,37 @@ export const workerRoutes: RouteGroup = (ctx) => {
   leaseRoutes(ctx);
 };
 
-/** Aborted when the client goes away or the server starts closing: a long poll then answers at once. */
-function goneOrClosing(req: FastifyRequest, closing: AbortSignal): AbortSignal {
-  const gone = new AbortController();
+/**
+ * Aborted when the client goes away or the server starts closing: a long poll then answers at once. Made only
+ * when the poll waits, and released when it ends: an agent's keep-alive socket carries thousands of polls, and a
+ * listener left on it per poll piles up (and AbortSignal.any on the server-long `closing` signal kept each one).
+ */
+function goneOrClosing(req: FastifyRequest, closing: AbortSignal): { signal: () => AbortSignal; release(): void } {
   const socket = req.raw.socket;
-  if (socket.destroyed) gone.abort();
-  else socket.once('close', () => gone.abort());
-  return AbortSignal.any([gone.signal, closing]);
+  let gone: AbortController | undefined;
+  const abort = () => gone?.abort();
+  return {
+    signal: () => {
+      gone = new AbortController();
+      if (socket.destroyed || closing.aborted) gone.abort();
+      socket.once('close', abort);
+      closing.addEventListener('abort', abort, { once: true });
+      return gone.signal;
+    },
+    release: () => {
+      if (!gone) return;
+      socket.off('close', abort);
+      closing.removeEventListener('abort', abort);
+    },
+  };
+}
+
+/**
+ * A long poll's wait, up to 10 % shorter at random: agents started together (a fleet's launch, a restarted control
+ * plane) would otherwise all poll again in the same millisecond, every 20 s, for as long as they live.
+ */
+function spread(waitMs: number): number {
+  return waitMs >= 5_000 ? waitMs - Math.floor(Math.random() * waitMs * 0.1) : waitMs;
 }
 
 function leaseRoutes(ctx: ServerCtx) {
