@@ -1,4 +1,5 @@
 // The fastify app: auth, error shapes, and every route group.
+import { setMaxListeners } from 'node:events';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Store } from '../store/index.js';
 import { QueueService } from '../services/queue.js';
@@ -50,6 +51,8 @@ export function buildApp(opts: AppOptions): { app: FastifyInstance; ctx: ServerC
   });
   const routes: AnyRoute[] = [];
   const closing = new AbortController();
+  // Every open long poll listens for the shutdown (hundreds with a fleet of agents): no leak, so no warning.
+  setMaxListeners(0, closing.signal);
   const ctx: ServerCtx = {
     app, store: opts.store, settings: opts.settings, routes,
     queue: opts.queue ?? new QueueService(opts.store, { leaseTtlMs: opts.settings.leaseTtlMs }), metrics: new Metrics(opts.store), closing: closing.signal,

@@ -37,3 +37,24 @@ test('30 waiting polls on one connection: no listener left behind, each answers 
     process.off('warning', onWarning);
   }
 });
+
+test('20 polls held at once, then answered by enqueues: no listener warning, every task taken once', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  try {
+    const admin = new FlotillaClient(cp.url, cp.adminToken!);
+    await admin.createQueue('many');
+    const agent = new FlotillaClient(cp.url, (await admin.createToken('many-pollers', 'agent')).token);
+    const ids = Array.from({ length: 20 }, (_, i) => `many-${i}`);
+    for (const id of ids) await agent.register({ id, queues: ['many'] });
+    const polls = ids.map((id) => agent.dequeue(id, { waitMs: 30_000 }));
+    const tasks = await admin.createTasks(ids.map(() => ({ queue: 'many', command: 'true' })));
+    const taken = await Promise.all(polls);
+    assert.deepEqual(taken.map((t) => t?.task.id).sort(), tasks.map((t) => t.id).sort());
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), []);
+  } finally {
+    process.off('warning', onWarning);
+  }
+});
