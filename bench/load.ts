@@ -6,7 +6,8 @@
 // would: timed in the load generator they also counted its own event loop, busy with 200 answers at a time.
 // The agents' first polls all arrive together: that storm is timed on its own (`settle`), then the steady state
 // is measured. BENCH_LOAD_AGENTS, _TASKS, _SECONDS and BENCH_LOAD_DB (sqlite, postgres or both) change the
-// size; test/chaos/load.test.ts runs it small.
+// size; BENCH_LOAD_PROF=DIR writes CPU profiles of the control plane and the probe there; test/chaos/load.test.ts
+// runs it small.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -79,7 +80,7 @@ async function probe(url: string, token: string, seconds: number) {
 }
 
 function forkSelf(args: string[]): ChildProcess {
-  return fork(self, args, { stdio: 'inherit', execArgv: self.endsWith('.ts') ? ['--import', 'tsx'] : [] });
+  return fork(self, args, { stdio: 'inherit', execArgv: [...(self.endsWith('.ts') ? ['--import', 'tsx'] : []), ...(process.env.BENCH_LOAD_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_LOAD_PROF}`] : [])] });
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadFigures> {
