@@ -6,7 +6,7 @@ import { GetProductsCommand, PricingClient } from '@aws-sdk/client-pricing';
 import { DescribeSpotPriceHistoryCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { PriceLookup } from '../../prices.js';
 import type { AwsSettings } from './settings.js';
-import { ec2ClientFor } from './provider.js';
+import { AWS_HTTP_TIMEOUTS, ec2ClientFor } from './provider.js';
 
 interface PriceListProduct {
   product?: { attributes?: Record<string, string> };
@@ -33,6 +33,7 @@ export function awsPriceLookup(settings: AwsSettings & { pricingEndpoint?: strin
   const ec2Client = ec2 ?? ec2ClientFor({ ...settings, ...creds() });
   const pricing = new PricingClient({
     region: 'us-east-1',
+    requestHandler: AWS_HTTP_TIMEOUTS,
     ...(settings.pricingEndpoint ? { endpoint: settings.pricingEndpoint } : {}),
     ...creds(),
   });

@@ -48,9 +48,18 @@ const STATE: Record<InstanceStateName, ProviderState> = {
 const LIVE_STATES = ['pending', 'running', 'shutting-down', 'stopping', 'stopped'];
 const TERMINATE_BATCH = 1000;
 
-export function ec2ClientFor(settings: AwsSettings): EC2Client {
+/**
+ * The SDK waits forever by default: an endpoint that accepts and never answers (a stuck proxy, a black-holed
+ * route) would hold the reconciler's pass, and with it every decision of the app. Bounded, a stuck call fails,
+ * the SDK retries it (its standard 3 attempts; RunInstances is idempotent by its client token), and then the
+ * pass ends with the error in the journal and the next pass tries again.
+ */
+export const AWS_HTTP_TIMEOUTS = { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true };
+
+export function ec2ClientFor(settings: AwsSettings, http: Partial<typeof AWS_HTTP_TIMEOUTS> = AWS_HTTP_TIMEOUTS): EC2Client {
   return new EC2Client({
     region: settings.region,
+    requestHandler: { ...AWS_HTTP_TIMEOUTS, ...http },
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
   });
