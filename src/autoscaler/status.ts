@@ -1,4 +1,5 @@
 // What `flotilla autoscaler status` shows: instances by state, queues, idle workers and money.
+import { roundUsd } from '../domain/autoscaler/budget.js';
 import type { Store } from '../store/index.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
@@ -7,9 +8,6 @@ import { priceBooks } from './manager.js';
 import { offeringsFor } from '../domain/autoscaler/offerings.js';
 import { CostService } from '../services/costs.js';
 import type { PriceQuote } from './prices.js';
-
-const round = (x: number) => Math.round(x * 10_000) / 10_000;
-
 
 /** States that cost money and count against the $/h cap. */
 const BILLED = new Set<string>(BILLED_STATES);
@@ -31,9 +29,9 @@ export async function appStatus(store: Store, cfg: AppConfig, now = Date.now()) 
     instancesByState: byState,
     queues: Object.fromEntries(Object.entries(queues).map(([q, v]) => [q, v.waiting])),
     idleWorkers,
-    spendRatePerHour: round(live.filter((i) => BILLED.has(i.state)).reduce((s, i) => s + i.pricePerHour, 0)),
-    spendTodayUsd: round(spent.day),
-    spendMonthUsd: round(spent.month),
+    spendRatePerHour: roundUsd(live.filter((i) => BILLED.has(i.state)).reduce((s, i) => s + i.pricePerHour, 0)),
+    spendTodayUsd: roundUsd(spent.day),
+    spendMonthUsd: roundUsd(spent.month),
     budget: cfg.budget,
     budgetPeriods: await budgetPeriods(store, cfg, now),
     prices: pricesOf(cfg, now),

@@ -1,12 +1,12 @@
 // Samples every app every 30 s for the console's charts (instances by state, waiting tasks, $/h), in the leader
 // only so replicas do not write the same samples. The store keeps the last day (store/history.ts).
+import { roundUsd } from '../domain/autoscaler/budget.js';
 import type { Store } from '../store/index.js';
 import type { Controller } from '../domain/controller.js';
 import { periodic } from './controllers.js';
 import { BILLED_STATES } from '../domain/autoscaler/lifecycle.js';
 import type { HistorySample } from '../store/history.js';
 
-const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 export const HISTORY_EVERY_MS = 30_000;
 const BILLED = new Set<string>(BILLED_STATES);
@@ -24,7 +24,7 @@ export async function sampleApps(store: Store, now = Date.now()): Promise<(Histo
       if (BILLED.has(i.state)) rate += i.pricePerHour;
     }
     const w = Object.keys(cfg.queues).reduce((s, q) => s + (waiting[q]?.waiting ?? 0), 0);
-    out.push({ app: cfg.name, at: now, byState, waiting: w, dollarsPerHour: round(rate) });
+    out.push({ app: cfg.name, at: now, byState, waiting: w, dollarsPerHour: roundUsd(rate) });
   }
   return out;
 }

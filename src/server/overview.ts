@@ -1,6 +1,7 @@
 // The console's overview in one answer: queues (depth, oldest wait, wait percentiles of the last hour, why it does not
 // scale), apps (instances by state, $/h against the cap, spend today and this month, the month's projection),
 // workers and the latest decisions. A handful of grouped queries, whatever the number of tasks.
+import { roundUsd } from '../domain/autoscaler/budget.js';
 import type { Store } from '../store/index.js';
 import { BILLED_STATES, LIVE_STATES } from '../domain/autoscaler/lifecycle.js';
 import { queueBlockers } from '../autoscaler/why.js';
@@ -16,12 +17,11 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 /** Today, this budget month and its projection: the month so far plus the current $/h until the month ends. */
 function spendOf(cfg: Parameters<typeof spentInPeriodsOf>[0], mine: Parameters<typeof spentInPeriodsOf>[1], rate: number, now: number) {
   const s = spentInPeriodsOf(cfg, mine, now);
-  return { spendToday: s.day, spendMonth: s.month, monthProjection: round(s.month + (rate * (s.monthEnd - now)) / HOUR) };
+  return { spendToday: s.day, spendMonth: s.month, monthProjection: roundUsd(s.month + (rate * (s.monthEnd - now)) / HOUR) };
 }
 
 const seconds = (ms: number | null) => (ms === null ? null : Math.round(ms / 100) / 10);
@@ -59,7 +59,7 @@ export async function overview(store: Store, now = Date.now()) {
         if (BILLED.has(i.state)) rate += i.pricePerHour;
       }
       return {
-        name: cfg.name, provider: cfg.provider.kind, instancesByState: byState, dollarsPerHour: round(rate),
+        name: cfg.name, provider: cfg.provider.kind, instancesByState: byState, dollarsPerHour: roundUsd(rate),
         capPerHour: cfg.budget.maxPerHour ?? null, ...spendOf(cfg, mine, rate, now),
       };
     }),

@@ -32,6 +32,9 @@ export const PERIODS: readonly Period[] = ['day', 'month'];
  */
 export const priceOf = (r: { pricePerHour?: number }): number => r.pricePerHour ?? 0;
 
+/** Dollars as the API and the console show them: to 1/100 of a cent (a sum of float hours is not exact). */
+export const roundUsd = (x: number): number => Math.round(x * 10_000) / 10_000;
+
 /** Every launch is billed at least this long (AWS and GCE bill per second after a first minute). */
 export const BILLING_MINIMUM_MS = 60_000;
 const HOUR = 3_600_000;

@@ -16,10 +16,9 @@ import { settingsIssues } from '../../autoscaler/providers/validate.js';
 import { indexWorkers, workerOf } from '../../autoscaler/snapshot.js';
 import { SIM_MAX_DAYS, replayAll, traceFromApp, traceFromCsv } from '../simulate.js';
 import type { CredentialCheck } from '../../autoscaler/providers/aws/check.js';
-import { priceOf } from '../../domain/autoscaler/budget.js';
+import { priceOf, roundUsd } from '../../domain/autoscaler/budget.js';
 import { costBetween } from '../../services/costs.js';
 
-const round = (x: number) => Math.round(x * 10_000) / 10_000;
 
 const nameParams = z.object({ name: bounded(LIMITS.name).min(1) });
 const instanceParams = nameParams.extend({ id: bounded(LIMITS.id).min(1) });
@@ -29,7 +28,7 @@ const document = z.record(z.string(), z.unknown());
 export function maxSpendPerHour(cfg: AppConfig): number {
   const slots = cfg.resources.flatMap((r) => Array<number>(r.maxInstances).fill(priceOf(r))).sort((a, b) => b - a);
   const total = slots.slice(0, cfg.budget.maxInstances ?? slots.length).reduce((s, p) => s + p, 0);
-  return round(Math.min(total, cfg.budget.maxPerHour ?? Infinity));
+  return roundUsd(Math.min(total, cfg.budget.maxPerHour ?? Infinity));
 }
 
 export const consoleAppRoutes = (vault: SecretVault): RouteGroup => ({ app, routes, store }) => {
@@ -132,7 +131,7 @@ export const consoleAppRoutes = (vault: SecretVault): RouteGroup => ({ app, rout
             zone: i.offering.zone ?? null, market: i.offering.market, pricePerHour: i.pricePerHour,
             ageS: Math.round((now - i.launchedAt) / 1000), worker: w?.id ?? null, task: w?.currentTask ?? null,
             idleCountdownS: idle === undefined ? null : Math.max(0, Math.round(cfg.timings.idleTimeoutS - (now - idle) / 1000)),
-            costSoFar: round(costBetween(i, i.launchedAt, now)), requested: i.requested ?? null, draining: !!w?.draining,
+            costSoFar: roundUsd(costBetween(i, i.launchedAt, now)), requested: i.requested ?? null, draining: !!w?.draining,
             message: i.message,
           };
         }),
