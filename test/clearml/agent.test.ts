@@ -1,7 +1,8 @@
 // The real, unmodified clearml-agent 1.9.2 runs Flotilla's tasks through the ClearML API under /clearml: a task is
 // taken, runs, its output is in `flotilla task logs`, and it ends completed (exit 0) or failed (its exit code);
 // `flotilla task abort` stops a running one; a kill -9 of the agent requeues its task when the lease runs out;
-// `flotilla worker list` shows the agents; two agents sharing one key pair on one host each hold what they run.
+// `flotilla worker list` shows the agents; two agents sharing one key pair on one host each hold what they run;
+// --standalone-mode runs a task the same way.
 // The agents run side by side (each waits up to 5 s between polls by its own design).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +48,7 @@ async function runningWithOutput(id: string, text: string) {
 before(async () => {
   if (missing) return;
   t = await startTestControlPlane('postgres', { leaseTtlS: LEASE_S });
-  for (const q of ['cm-ok', 'cm-fail', 'cm-abort', 'cm-kill', 'cm-shared']) await t.admin.createQueue(q);
+  for (const q of ['cm-ok', 'cm-fail', 'cm-abort', 'cm-kill', 'cm-shared', 'cm-standalone']) await t.admin.createQueue(q);
 });
 
 after(async () => {
@@ -72,6 +73,16 @@ test('a task is taken, runs, its output is in flotilla task logs, it ends comple
   assert.ok(w, `flotilla worker list shows the ClearML agent: ${JSON.stringify(workers)}`);
   assert.deepEqual(w.queues, ['cm-ok']);
   assert.equal(done.workerId, 'clearml-ok');
+});
+
+test('standalone mode (--standalone-mode: the Python environment as it is) runs a task to its end the same way', { skip: missing }, async () => {
+  const { agent } = await agentOn('cm-standalone', 'clearml-standalone', undefined, ['--standalone-mode']);
+  const task = await t.user.createTask({ queue: 'cm-standalone', command: 'echo standalone says hi\nexit 4' });
+  const done = await ended(task.id);
+  assert.equal(done.status, 'failed', agent.output());
+  assert.equal(done.exitCode, 4);
+  assert.match(await logsOf(task.id), /standalone says hi/);
+  assert.equal(done.workerId, 'clearml-standalone');
 });
 
 test('a failing command ends failed with its exit code', { skip: missing }, async () => {
