@@ -1,9 +1,16 @@
 // Issue 18 item 3: an agent pointed at a control plane it cannot reach says so at once (address and error),
-// keeps retrying with the back-off it names without a line per attempt, and says when it gets through.
+// keeps retrying with the back-off it names without a line per attempt, and says when it gets through; with
+// --exit-if-unreachable an idle one ends (exit 69) when the control plane stays gone, a busy one finishes first.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FlotillaClient } from '../src/client/index.js';
+import { EXIT_UNREACHABLE } from '../src/domain/agent-exit.js';
+import { startControlPlane } from '../src/server/main.js';
 import { startFlotilla } from './support/flotilla-process.js';
 import { waitFor } from './support/wait.js';
 
@@ -53,5 +60,32 @@ test('an agent that cannot reach its control plane says so at once, retries quie
     await agent.stop(5_000);
     fake?.closeAllConnections();
     fake?.close();
+  }
+});
+
+test('--exit-if-unreachable: a running task is never given up; once idle, the agent exits 69 when the control plane stays gone', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-unreachable-exit-'));
+  const cp = await startControlPlane({ dataDir: join(dir, 'cp'), port: 0, logLevel: 'silent' });
+  let closed = false;
+  const admin = new FlotillaClient(cp.url, cp.adminToken!);
+  await admin.createQueue('gone');
+  const token = (await admin.createToken('gone-agent', 'agent')).token;
+  const agent = startFlotilla(['--server', cp.url, 'agent', '--queue', 'gone', '--worker-id', 'gone-1', '--exit-if-unreachable', '2',
+    '--work-dir', join(dir, 'work')], { FLOTILLA_TOKEN: token });
+  try {
+    const marker = join(dir, 'task-done');
+    const task = await admin.createTask({ queue: 'gone', command: `sleep 4; echo finished > ${marker}` });
+    await waitFor('the task to run', async () => (await admin.getTask(task.id)).status === 'running', 30_000);
+    await cp.close();
+    closed = true;
+    const code = await Promise.race([agent.exited, waitFor('the agent to exit', () => false, 60_000).catch(() => 'still running')]);
+    assert.equal(code, EXIT_UNREACHABLE, agent.output());
+    assert.equal(readFileSync(marker, 'utf8'), 'finished\n', 'the task ran to its end though the control plane was gone longer than 2 s');
+    assert.match(agent.output(), /the control plane was unreachable for 2s while idle: signing off and exiting/);
+    assert.match(agent.output(), new RegExp(`the end of task ${task.id} was not reported: it returns to its queue when its lease runs out`));
+  } finally {
+    await agent.stop(1_000);
+    if (!closed) await cp.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });

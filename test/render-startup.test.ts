@@ -66,7 +66,7 @@ test('an unknown resource or a local app is refused with the fix', async () => {
   await cp.store.apps.put({
     name: 'here', provider: { kind: 'local', settings: {} }, queues: { q: ['w'] }, budget: {},
     resources: [{ name: 'w', instanceType: 'process', spot: false, onDemandFallback: true, pricePerHour: 0, maxInstances: 1, launch: {} }],
-    timings: { idleTimeoutS: 60, bootTimeoutS: 60, capacityCooldownS: 60 }, execution: { agentArgs: [] },
+    timings: { idleTimeoutS: 60, bootTimeoutS: 60, capacityCooldownS: 60, unreachableShutdownS: 0 }, execution: { agentArgs: [] },
   });
   const local = await flotilla('autoscaler', 'render-startup', 'here', '--resource', 'w');
   assert.equal(local.code, 1);

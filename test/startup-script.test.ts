@@ -26,7 +26,8 @@ function makeBundle(dir: string): Buffer {
     join(src, 'dist/src/cli/main.js'),
     `require('fs').writeFileSync(require('path').join(__dirname, '../../../ran.json'), JSON.stringify({
       argv: process.argv.slice(2), envToken: process.env.FLOTILLA_TOKEN ?? null, boot: process.env.BOOTSTRAP_TOKEN ?? null,
-      token: require('fs').readFileSync(process.argv[process.argv.indexOf('--token-file') + 1], 'utf8') }));\n`,
+      token: require('fs').readFileSync(process.argv[process.argv.indexOf('--token-file') + 1], 'utf8') }));
+    process.exit(Number(process.env.FAKE_AGENT_EXIT ?? 0));\n`,
   );
   const out = join(dir, 'bundle.tar.gz');
   const r = spawnSync('tar', ['-czf', out, '-C', src, '.']);
@@ -82,9 +83,9 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-function run(script: string): Promise<{ code: number | null; output: string }> {
+function run(script: string, env: Record<string, string> = {}): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let output = '';
     child.stdout.on('data', (c) => (output += c));
     child.stderr.on('data', (c) => (output += c));
@@ -92,8 +93,9 @@ function run(script: string): Promise<{ code: number | null; output: string }> {
   });
 }
 
-function render(cloud: Cloud, dir: string, extraScript?: string): string {
+function render(cloud: Cloud, dir: string, extraScript?: string, more: Partial<Parameters<typeof renderStartupScript>[0]> = {}): string {
   return renderStartupScript({
+    ...more,
     cloud,
     serverUrl: url,
     bootstrapToken: BOOT,
@@ -162,4 +164,26 @@ test('a refused bootstrap token stops the boot with a clear message and no agent
   assert.notEqual(r.code, 0);
   assert.match(r.output, /FAILED: cannot fetch the agent bundle/);
   assert.ok(!existsSync(join(dir, 'etc/agent-token')));
+});
+
+test('an agent that gave up on its unreachable control plane (exit 69) powers the machine off; any other end does not', async () => {
+  const dir = mkdtempSync(join(root, 'unreachable-'));
+  const marker = join(dir, 'powered-off');
+  const script = render('aws', dir, undefined, { exitIfUnreachableS: 1800, powerOff: `echo off > '${marker}'` });
+  const gaveUp = await run(script, { FAKE_AGENT_EXIT: '69' });
+  assert.equal(gaveUp.code, 69, gaveUp.output);
+  assert.match(gaveUp.output, /the agent gave up on its unreachable control plane; powering this machine off/);
+  assert.equal(readFileSync(marker, 'utf8'), 'off\n');
+  const argv: string[] = JSON.parse(readFileSync(join(dir, 'opt/agent-0.1.0/ran.json'), 'utf8')).argv;
+  assert.deepEqual(argv.slice(argv.indexOf('--exit-if-unreachable'), argv.indexOf('--exit-if-unreachable') + 2), ['--exit-if-unreachable', '1800']);
+
+  rmSync(marker);
+  for (const code of ['0', '1']) {
+    const other = await run(script, { FAKE_AGENT_EXIT: code });
+    assert.equal(other.code, Number(code), other.output);
+    assert.ok(!existsSync(marker), `exit ${code} leaves the machine on (systemd restarts a failed agent)`);
+  }
+  const real = renderStartupScript({ cloud: 'aws', serverUrl: url, bootstrapToken: BOOT, version: '0.1.0', appId: 'a', resource: 'r', queues: ['q'] });
+  assert.match(real, /RestartPreventExitStatus=69/, 'under systemd: no restart after giving up');
+  assert.match(real, /systemctl poweroff/, 'and a real power-off by default');
 });

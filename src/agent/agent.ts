@@ -42,6 +42,11 @@ export interface AgentOptions {
   clock?: Clock;
   /** On a cloud machine: watch its metadata server for the spot interruption notice (interruption.ts). */
   interruptions?: InterruptionWatch;
+  /**
+   * Idle, and the control plane unreachable (or answering 5xx) this long without a break: sign off and end, with
+   * gaveUp() true. Unset: wait for it forever. A task that runs is never given up for this.
+   */
+  exitIfUnreachableS?: number;
 }
 
 export interface Agent {
@@ -53,6 +58,8 @@ export interface Agent {
    * sign-off), every request of which gives up at this deadline when the control plane does not answer.
    */
   readonly stopBudgetMs: number;
+  /** run() ended because the control plane stayed unreachable for exitIfUnreachableS (see domain/agent-exit.ts). */
+  gaveUp(): boolean;
 }
 
 /** After the task's grace period, the hand-back and sign-off get at most this long. */
@@ -90,10 +97,23 @@ export function createAgent(o: AgentOptions): Agent {
 
   // Register and dequeue wait for the control plane for as long as it takes, and say so while they do.
   const reach = unreachableReporter(client.server, log);
+  let gaveUp = false;
   async function untilReached<T>(fn: () => Promise<T>): Promise<T> {
-    const r = await withRetry(fn, Infinity, () => !!stopping, (e, attempt) => reach.onRetry(e, attempt));
+    const r = await withRetry(fn, Infinity, () => !!stopping || giveUp(), (e, attempt) => reach.onRetry(e, attempt));
     reach.reached();
     return r;
+  }
+
+  /** Register and the idle dequeue (no task held) are the only calls made through untilReached. */
+  function giveUp(): boolean {
+    if (o.exitIfUnreachableS === undefined || current || reach.unreachableForMs() < o.exitIfUnreachableS * 1000) return false;
+    gaveUp = true;
+    stopping = `the control plane was unreachable for ${o.exitIfUnreachableS}s while idle`;
+    log(`${stopping}: signing off and exiting${ended ? ` (the end of task ${ended.taskId} was not reported: it returns to its queue when its lease runs out)` : ''}`);
+    // The sign-off and the last report get the wrap-up's few seconds, not the unbounded retries of a reachable plane.
+    stopBy = Date.now() + WRAP_UP_MS;
+    setTimeout(stopDeadline, WRAP_UP_MS).unref();
+    return true;
   }
 
   let running: Promise<void> | undefined;
@@ -348,7 +368,7 @@ export function createAgent(o: AgentOptions): Agent {
     await running?.catch(() => undefined);
   }
 
-  return { run, stop, stopBudgetMs };
+  return { run, stop, stopBudgetMs, gaveUp: () => gaveUp };
 }
 
 export { sleep };

@@ -53,6 +53,10 @@ export function unreachableReporter(server: string, log: (msg: string) => void, 
           `next attempt within ${seconds(nominal)}`);
       }
     },
+    /** How long every attempt has failed, without a success between (0 while the control plane answers). */
+    unreachableForMs(): number {
+      return since === undefined ? 0 : now() - since;
+    },
     /** Call after a success: says so if there were failures, and starts over. */
     reached(): void {
       if (since === undefined) return;

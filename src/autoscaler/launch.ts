@@ -38,6 +38,12 @@ export function agentArgs(cfg: AppConfig): string[] {
   return args;
 }
 
+/** Flotilla's agent only (a clearml-agent has no such flag): an idle worker ends when the control plane is gone for good. */
+export function unreachableArgs(cfg: AppConfig): string[] {
+  const s = cfg.timings.unreachableShutdownS;
+  return s > 0 ? ['--exit-if-unreachable', String(s)] : [];
+}
+
 export async function launchRequest(
   ctx: LaunchContext, cfg: AppConfig, resource: ResourceConfig, instanceId: string, offering: Offering,
 ): Promise<LaunchRequest> {
@@ -55,7 +61,7 @@ export async function launchRequest(
   }
   if (!ctx.renderStartupScript) {
     const { token } = await ctx.store.tokens.create(`instance ${instanceId}`, 'agent', { scope: instanceId, ...binding });
-    return { ...base, startupScript: '', agent: { server: ctx.serverUrl, token, queues, args: agentArgs(cfg) } };
+    return { ...base, startupScript: '', agent: { server: ctx.serverUrl, token, queues, args: [...agentArgs(cfg), ...unreachableArgs(cfg)] } };
   }
   const { token } = await ctx.store.tokens.create(`bootstrap ${instanceId}`, 'bootstrap', {
     // The agent token it is traded for inherits the binding (server/routes/bootstrap.ts).

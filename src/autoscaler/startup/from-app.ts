@@ -19,5 +19,6 @@ export function startupScriptForApp(input: StartupScriptInput, version: string =
     image: cfg.execution.image,
     agentArgs: cfg.execution.agentArgs,
     extraScript: cfg.execution.startupScript,
+    exitIfUnreachableS: cfg.timings.unreachableShutdownS || undefined,
   });
 }

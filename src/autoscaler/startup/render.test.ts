@@ -36,7 +36,7 @@ test('the agent command line: queues, worker id from the instance, image, extra 
   const script = renderStartupScript(base);
   assert.match(
     script,
-    /exec "\$NODE" "\$AGENT_DIR\/dist\/src\/cli\/main.js" agent --server 'https:\/\/flotilla.example.com\/' --queue 'q1,q2' --worker-id "\$INSTANCE_ID" --instance-id "\$INSTANCE_ID" --app 'app1' --resource 'gpu' --interruptions aws --metadata-url "\$METADATA_URL" --docker 'docker.io\/pytorch\/pytorch:2.4.0' '--allow-mount' '\/data'/,
+    /\n"\$NODE" "\$AGENT_DIR\/dist\/src\/cli\/main.js" agent --server 'https:\/\/flotilla.example.com\/' --queue 'q1,q2' --worker-id "\$INSTANCE_ID" --instance-id "\$INSTANCE_ID" --app 'app1' --resource 'gpu' --interruptions aws --metadata-url "\$METADATA_URL" --docker 'docker.io\/pytorch\/pytorch:2.4.0' '--allow-mount' '\/data'/,
   );
   assert.match(script, /latest\/api\/token/, 'IMDSv2 on AWS');
   assert.match(renderStartupScript({ ...base, cloud: 'gcp' }), /Metadata-Flavor: Google/);

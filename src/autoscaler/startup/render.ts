@@ -36,6 +36,8 @@ export interface StartupScriptOptions {
   agentArgs?: string[];
   /** The app's extra start-up script, run as root before the agent starts. */
   extraScript?: string;
+  /** The idle agent gives up on a control plane unreachable this long, and the machine powers off. Unset: never. */
+  exitIfUnreachableS?: number;
   /** Node.js installed when missing or older; default: the control plane's own. */
   nodeVersion?: string;
   installDir?: string;
@@ -43,6 +45,8 @@ export interface StartupScriptOptions {
   /** Tests point this at a fake metadata server. */
   metadataUrl?: string;
   supervisor?: Supervisor;
+  /** Bash that powers the machine off (tests record it instead). */
+  powerOff?: string;
   maxBytes?: number;
 }
 
@@ -86,6 +90,7 @@ function agentCommand(opts: StartupScriptOptions): string {
     // Every cloud machine watches for the spot notice: on an on-demand one it never comes.
     ...(opts.cloud !== 'none' ? ['--interruptions', opts.cloud, '--metadata-url', '"$METADATA_URL"'] : []),
     ...(opts.image ? ['--docker', shq(opts.image)] : []),
+    ...(opts.exitIfUnreachableS ? ['--exit-if-unreachable', String(opts.exitIfUnreachableS)] : []),
     ...(opts.agentArgs ?? []).map(shq),
   ];
   return args.join(' ');
@@ -129,7 +134,7 @@ export function renderStartupScript(opts: StartupScriptOptions): string {
     "# 4. The app's own start-up script.",
     extraScript(opts.extraScript, heredocDelimiter(opts.extraScript)),
     '# 5. The agent.',
-    startAgent(agentCommand(opts), supervisor),
+    startAgent(agentCommand(opts), supervisor, opts.powerOff),
     '',
   ].join('\n');
   const max = opts.maxBytes ?? USER_DATA_LIMIT;

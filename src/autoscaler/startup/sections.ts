@@ -1,5 +1,6 @@
 // The bash pieces of the start-up script. Each returns text; render.ts puts them in order.
 // Values from outside are always passed through shq() (single-quoted), never pasted raw.
+import { EXIT_UNREACHABLE } from '../../domain/agent-exit.js';
 
 /** Single-quotes a value for bash: nothing inside is expanded. */
 export function shq(value: string): string {
@@ -114,13 +115,18 @@ export function alreadyBootstrapped(supervisor: Supervisor): string {
 fi`;
 }
 
+/** What powers the machine off (AWS terminates it: the provider launches with shutdown behaviour terminate). */
+export const DEFAULT_POWER_OFF = 'if [ -d /run/systemd/system ]; then systemctl poweroff; else poweroff || shutdown -h now; fi';
+
 /**
- * Writes run-agent.sh (execs the agent with --token-file: the 0600 token file, never the environment, which
+ * Writes run-agent.sh (runs the agent with --token-file: the 0600 token file, never the environment, which
  * a process-mode task could read in /proc/<agent pid>/environ) and runs it: as a
  * systemd unit when systemd runs the machine (restarts, logs in the journal), else in place with exec.
- * `agentArgs` is bash text: static values already quoted, "$INSTANCE_ID" left to expand at run time.
+ * An agent that gave up on an unreachable control plane (EXIT_UNREACHABLE) powers the machine off: nobody
+ * else is left to stop it. `agentArgs` is bash text: static values already quoted, "$INSTANCE_ID" left to
+ * expand at run time.
  */
-export function startAgent(agentArgs: string, supervisor: Supervisor): string {
+export function startAgent(agentArgs: string, supervisor: Supervisor, powerOff = DEFAULT_POWER_OFF): string {
   const test = underSystemd(supervisor);
   return `RUN_AGENT="$STATE_DIR/run-agent.sh"
 {
@@ -128,7 +134,13 @@ export function startAgent(agentArgs: string, supervisor: Supervisor): string {
   echo 'set -euo pipefail'
   printf 'INSTANCE_ID=%q\nAGENT_DIR=%q\nTOKEN_FILE=%q\nNODE=%q\nMETADATA_URL=%q\n' "$INSTANCE_ID" "$AGENT_DIR" "$TOKEN_FILE" "$(command -v node)" "$METADATA_URL"
   cat <<'RUN_AGENT_EOF'
-exec "$NODE" "$AGENT_DIR/dist/src/cli/main.js" ${agentArgs} --token-file "$TOKEN_FILE"
+code=0
+"$NODE" "$AGENT_DIR/dist/src/cli/main.js" ${agentArgs} --token-file "$TOKEN_FILE" || code=$?
+if [ "$code" = ${EXIT_UNREACHABLE} ]; then
+  echo "flotilla: the agent gave up on its unreachable control plane; powering this machine off" >&2
+  ${powerOff}
+fi
+exit "$code"
 RUN_AGENT_EOF
 } > "$RUN_AGENT"
 chmod 700 "$RUN_AGENT"
@@ -142,6 +154,7 @@ After=network-online.target
 ExecStart=/bin/bash $RUN_AGENT
 Restart=on-failure
 RestartSec=5
+RestartPreventExitStatus=${EXIT_UNREACHABLE}
 [Install]
 WantedBy=multi-user.target
 UNIT

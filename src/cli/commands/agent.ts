@@ -3,6 +3,7 @@
 // --token-file (a 0600 file) or --token-fd (a pipe its parent writes and closes): an agent's environment is
 // readable by its process-mode tasks in /proc/<pid>/environ. FLOTILLA_TOKEN and the login file still work
 // (a person trying it out), with a warning.
+import { EXIT_UNREACHABLE } from '../../domain/agent-exit.js';
 import type { Command } from 'commander';
 import { resolveConnection, missingTokenHints } from '../config.js';
 import { integer, list } from '../args.js';
@@ -14,7 +15,7 @@ interface AgentFlags {
   queue?: string[]; workerId?: string; once?: boolean; idleExit?: number; taskId?: string; workDir?: string;
   app?: string; resource?: string; instanceId?: string;
   docker?: string | boolean; taskImageOverride?: boolean; containerRuntime?: string; allowMount?: string[];
-  agentConfig?: string; storageCredentials?: string; stopGrace?: number;
+  agentConfig?: string; storageCredentials?: string; stopGrace?: number; exitIfUnreachable?: number;
   tokenFile?: string; tokenFd?: number; deleteTokenFile?: boolean;
   interruptions?: 'aws' | 'gcp'; metadataUrl?: string; interruptionGrace?: number;
 }
@@ -34,6 +35,8 @@ export function registerAgent(program: Command): void {
     .option('--worker-id <id>', 'worker id (default chosen by the agent: host name and process id)')
     .option('--once', 'run one task, then exit')
     .option('--idle-exit <seconds>', 'exit after this long with no task', integer(1, 365 * 86_400))
+    .option('--exit-if-unreachable <seconds>', `with no task, exit (code ${EXIT_UNREACHABLE}) once the control plane has been unreachable this long; a cloud machine's start-up script then powers it off`,
+      integer(1, 365 * 86_400))
     .option('--task-id <id>', 'take only this task, then exit')
     .option('--work-dir <dir>', 'where per-task working directories are made, in a folder per worker id (default $XDG_CACHE_HOME/flotilla/work, else ~/.cache/flotilla/work)')
     .option('--app <id>', 'autoscaler app that launched this agent')
@@ -116,6 +119,7 @@ async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<vo
     app: o.app, resource: o.resource, instanceId: o.instanceId,
     stopGraceMs: o.stopGrace === undefined ? undefined : o.stopGrace * 1000,
     interruptions: interruptionWatch(o),
+    exitIfUnreachableS: o.exitIfUnreachable,
     log,
   });
   let stopping: Promise<void> | undefined;
@@ -141,4 +145,5 @@ async function runAgent(o: AgentFlags, globals: { server?: string }): Promise<vo
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
   await agent.run();
   await stopping;
+  if (agent.gaveUp()) process.exit(EXIT_UNREACHABLE);
 }

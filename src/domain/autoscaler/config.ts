@@ -61,8 +61,10 @@ export const AppConfigSchema = z
         idleTimeoutS: z.number().nonnegative().default(120),
         bootTimeoutS: z.number().positive().default(600),
         capacityCooldownS: z.number().nonnegative().default(300),
+        unreachableShutdownS: z.number().int().nonnegative().default(1800)
+          .describe('a machine whose idle agent cannot reach the control plane this long powers itself off (local: the worker exits); 0: never'),
       })
-      .default({ idleTimeoutS: 120, bootTimeoutS: 600, capacityCooldownS: 300 }),
+      .default({ idleTimeoutS: 120, bootTimeoutS: 600, capacityCooldownS: 300, unreachableShutdownS: 1800 }),
     execution: z
       .strictObject({
         image: z.string().optional(),
