@@ -57,6 +57,24 @@ describe('queue service', { concurrency: true }, () => {
       await db.drop();
     });
 
+    test('a take publishes the task it took, also when it comes with a finish (the console follows starts live)', async () => {
+      const { name, w } = await fresh();
+      const id = await w('a');
+      const [a, b] = await queue.createMany([spec(name), spec(name)], null);
+      const seen: string[] = [];
+      const off = store.events.on((e) => { if (e.kind === 'task') seen.push(e.taskId); });
+      try {
+        const first = (await queue.dequeue(id, { queues: [name] }))!;
+        assert.deepEqual(seen, [a.id]);
+        const second = await queue.dequeue(id, { queues: [name] },
+          { finished: { taskId: a.id, leaseId: first.lease.id, status: 'completed', exitCode: 0 } });
+        assert.equal(second?.task.id, b.id);
+        assert.deepEqual(seen, [a.id, a.id, b.id], 'the finished task, then the one taken');
+      } finally {
+        off();
+      }
+    });
+
     const worker = async (id: string) => (await store.workers.get(id, clock.now()))!;
     const task = (id: string) => store.tasks.get(id);
     /** The sweep (the tests share a store: tasks other tests left running expire too, and are left out here). */

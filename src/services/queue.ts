@@ -99,7 +99,7 @@ export class QueueService {
     const got = want.taskId
       ? await this.store.tasks.dequeueById(workerId, want.taskId, this.leaseTtlMs, now)
       : await this.store.tasks.dequeue(workerId, want.queues, this.leaseTtlMs, now);
-    if (got) this.store.events.publish({ kind: 'worker', workerId });
+    if (got) this.publish(takenEvents(workerId, got));
     return got;
   }
 
@@ -113,7 +113,7 @@ export class QueueService {
       return this.take(workerId, want);
     }
     const r = await this.store.tasks.finishAndDequeue(workerId, finished, want.queues, this.leaseTtlMs, this.now());
-    this.publish([{ kind: 'task', taskId: finished.taskId, queue: r.finishedQueue }, { kind: 'worker', workerId }]);
+    this.publish([{ kind: 'task', taskId: finished.taskId, queue: r.finishedQueue }, ...takenEvents(workerId, r.taken)]);
     return r.taken;
   }
 
@@ -374,4 +374,10 @@ function changed(task: Task): StoreEvent[] {
   const events: StoreEvent[] = [{ kind: 'task', taskId: task.id, queue: task.queue }];
   if (task.status === 'queued') events.push({ kind: 'enqueue', queue: task.queue });
   return events;
+}
+
+/** A take changes the worker and the task (queued → running: the console's task page and list follow it live). */
+function takenEvents(workerId: string, taken: Taken | null): StoreEvent[] {
+  const worker: StoreEvent = { kind: 'worker', workerId };
+  return taken ? [worker, { kind: 'task', taskId: taken.task.id, queue: taken.task.queue }] : [worker];
 }

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startTestControlPlane, type TestControlPlane } from '../support/control-plane.js';
 import { DIALECTS } from '../support/stores.js';
 import { openStream, signIn, type Session } from '../support/console.js';
+import { FlotillaClient } from '../../src/client/index.js';
 
 interface Page { tasks: { id: string; status: string; queue: string; spec: { command?: string } }[]; nextCursor: string | null }
 
@@ -45,6 +46,22 @@ for (const dialect of DIALECTS) {
       const foreign = await openStream(t.cp.url, { cookie: s.cookie, 'last-event-id': 'deadbeef-1' });
       await foreign.next('a reset for an id of another run', (e) => e.event === 'reset');
       foreign.close();
+    });
+
+    test('a task an agent takes arrives on the stream', async () => {
+      // The task page and the task list turn "running" from this message; without it a page opened while the task
+      // was queued said "queued" until it was reloaded.
+      await t.admin.createQueue('takes');
+      const agent = new FlotillaClient(t.cp.url, (await t.admin.createToken('taker', 'agent')).token);
+      await agent.register({ id: 'taker', queues: ['takes'] });
+      const stream = await openStream(t.cp.url, { cookie: s.cookie });
+      const tasks = (e: { data?: string }) => e.data !== undefined && JSON.parse(e.data).topic === 'tasks';
+      const task = await t.user.createTask({ queue: 'takes', command: 'true' });
+      await stream.next('the enqueue', tasks);
+      assert.equal((await agent.dequeue('taker', { waitMs: 0 }))?.task.id, task.id);
+      const taken = await stream.next('the take', tasks);
+      assert.deepEqual(JSON.parse(taken.data!), { topic: 'tasks', queue: 'takes', taskId: task.id });
+      stream.close();
     });
 
     test('the stream needs a caller and is bounded per token', async () => {

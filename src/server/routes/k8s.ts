@@ -73,7 +73,7 @@ export const k8sRoutes: RouteGroup = (ctx) => {
   });
   addRoute(app, routes, {
     method: 'POST', url: '/api/v1/k8s/wait', roles: [],
-    summary: 'Long poll: answers when a task is enqueued, ends or is aborted on one of these queues, or after waitMs; ' +
+    summary: 'Long poll: answers when a task is enqueued, starts, ends or is aborted on one of these queues, or after waitMs; ' +
       'at once when one of the `ready` queues (those the glue has room for) holds a queued task, or when the scheduled ' +
       'and running tasks no longer match `digest` (from GET /api/v1/k8s/tasks)',
     body: z.object({ queues: queueArray.min(1), ready: queueArray.default([]), digest: bounded(LIMITS.id).optional(),
