@@ -179,8 +179,11 @@ test('open a running task: its log lines arrive as it runs; abort it', async () 
   const log = page.getByTestId('log');
   await log.locator('.line', { hasText: 'line ' }).first().waitFor({ timeout: 15_000 });
   const seen = Math.max(...(await log.locator('.line').allInnerTexts()).map((l) => Number(/line (\d+)/.exec(l)?.[1] ?? 0)));
+  const ranFor = page.locator('dt:text-is("Ran for") + dd');
+  const ranBefore = await ranFor.innerText();
   // The task prints a line a second: two more must arrive while the page is open, without a reload.
   await log.getByText(`line ${seen + 2}`, { exact: true }).waitFor({ timeout: 15_000 });
+  assert.notEqual(await ranFor.innerText(), ranBefore, '"Ran for" counts up while the task runs');
   await look(page, 'task');
   await page.getByRole('button', { name: 'Abort' }).click();
   await page.locator('h1 .status-aborted').waitFor({ timeout: 30_000 });

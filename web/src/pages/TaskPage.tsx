@@ -50,7 +50,7 @@ export default function TaskPage() {
         <dt>Message</dt><dd>{t.statusMessage ?? '—'}</dd>
         <dt>Created</dt><dd>{time(t.createdAt)}</dd>
         <dt>Started</dt><dd>{time(t.startedAt)}</dd>
-        <dt>Ran for</dt><dd>{t.startedAt ? duration(((t.endedAt ?? Date.now()) - t.startedAt) / 1000) : '—'}</dd>
+        <dt>Ran for</dt><dd>{t.startedAt ? <RanFor startedAt={t.startedAt} endedAt={t.endedAt} /> : '—'}</dd>
       </dl>
       <section aria-labelledby="spec">
         <h2 id="spec">Spec</h2>
@@ -62,6 +62,17 @@ export default function TaskPage() {
       </section>
     </>
   );
+}
+
+/** How long the task has run; ticks each second while it runs (nothing else re-renders the page then). */
+function RanFor({ startedAt, endedAt }: { startedAt: number; endedAt?: number | null }) {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (endedAt) return;
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(tick);
+  }, [endedAt]);
+  return <>{duration(((endedAt ?? now) - startedAt) / 1000)}</>;
 }
 
 /** Follows the log: long-polls for lines after the last one until the task has ended. */
