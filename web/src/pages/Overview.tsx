@@ -18,7 +18,7 @@ export function Overview() {
       <div className="cards">
         <div className="card"><span className="big">{queues.reduce((s, x) => s + x.waiting, 0)}</span> tasks waiting</div>
         <div className="card"><span className="big">{queues.reduce((s, x) => s + x.running, 0)}</span> running</div>
-        <div className="card"><span className="big">{workers.busy}</span> busy / {workers.idle} idle workers ({workers.total})</div>
+        <div className="card"><span className="big">{workers.total}</span> workers: {workers.busy} busy, {workers.idle} idle</div>
         <div className="card"><span className="big">{usd(apps.reduce((s, a) => s + a.dollarsPerHour, 0))}</span> per hour</div>
       </div>
       <section aria-labelledby="ov-queues">
