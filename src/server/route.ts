@@ -4,10 +4,18 @@ import { z } from 'zod';
 import type { Role, TokenInfo } from '../store/tokens.js';
 import { oversized } from '../domain/limits.js';
 
+/** Issues a 400 lists: enough to say what is wrong (a batch of 1,000 bad tasks once answered with 60 KB of them). */
+export const MAX_ISSUES = 20;
+
 export class ValidationError extends Error {
   readonly statusCode = 400;
-  constructor(readonly issues: { field: string; message: string }[]) {
-    super(`invalid request: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+  readonly issues: { field: string; message: string }[];
+  constructor(all: { field: string; message: string }[]) {
+    const issues = all.length > MAX_ISSUES
+      ? [...all.slice(0, MAX_ISSUES), { field: '', message: `and ${all.length - MAX_ISSUES} more issues not listed: fix these and send again` }]
+      : all;
+    super(`invalid request: ${issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ')}`);
+    this.issues = issues;
   }
 }
 

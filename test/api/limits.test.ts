@@ -81,6 +81,29 @@ for (const dialect of DIALECTS) {
     }
   });
 
+  test(`${dialect}: a batch of 1,000 bad tasks: a short 400 listing the first issues and how many more`, async () => {
+    const t = await startTestControlPlane(dialect);
+    try {
+      const user = (await t.admin.createToken('u', 'user')).token;
+      await t.user.createQueue('q');
+      const tasks = Array.from({ length: 1000 }, () => ({ queue: 'q', command: 'true', priority: 'high' }));
+      const res = await fetch(`${t.cp.url}/api/v1/tasks/batch`, {
+        method: 'POST', body: JSON.stringify({ tasks }), headers: { authorization: `Bearer ${user}`, 'content-type': 'application/json' },
+      });
+      const text = await res.text();
+      assert.equal(res.status, 400);
+      // It once listed all 1,000 issues: 60 KB of error text.
+      assert.ok(text.length < 5_000, `${text.length} bytes`);
+      const issues = JSON.parse(text).issues as { field: string; message: string }[];
+      assert.equal(issues.length, 21);
+      assert.equal(issues[0].field, 'body.tasks.0.priority');
+      assert.match(issues[20].message, /980 more/);
+      assert.equal((await t.user.listTasks({ queue: 'q' })).length, 0);
+    } finally {
+      await t.stop();
+    }
+  });
+
   test(`${dialect}: 5,000 queues in one request answer at once and do not hold /healthz`, async () => {
     const t = await startTestControlPlane(dialect);
     try {
