@@ -49,6 +49,7 @@ const TERMINATE_KIND: Record<TerminateAction['reason'], DecisionKind> = {
 
 export class Reconciler {
   private failures: CapacityFailure[] = [];
+  /** The last wait and the last refusal journaled per queue (`kind queue` → reason): a plan may give a queue both. */
   private lastNote = new Map<string, string>();
   private firstSeen = new Map<string, number>();
   private lastList = 0;
@@ -158,15 +159,25 @@ export class Reconciler {
     }
   }
 
-  /** Why tasks wait: journaled when the reason for a queue changes, not on every pass. */
+  /**
+   * Why tasks wait: journaled when a queue's reason changes, not on every pass. A plan may give a queue a wait (an
+   * instance boots for it) and a refusal (a limit holds the rest back): each kind keeps its own last reason, or the
+   * two took turns as "the last" and both were journaled again on every pass.
+   */
   private async notes(actions: Action[], queues: Record<string, { waiting: number }>) {
-    for (const q of Object.keys(queues)) if (!queues[q].waiting) this.lastNote.delete(q);
+    for (const q of Object.keys(queues)) if (!queues[q].waiting) this.forgetNotes(q);
     for (const a of actions) {
       if (a.kind !== 'refuse' && a.kind !== 'wait') continue;
-      if (this.lastNote.get(a.queue) === a.reason) continue;
-      this.lastNote.set(a.queue, a.reason);
+      const key = `${a.kind} ${a.queue}`;
+      if (this.lastNote.get(key) === a.reason) continue;
+      this.lastNote.set(key, a.reason);
       await this.journal(a.kind, a.queue, a.reason, { waiting: queues[a.queue]?.waiting ?? 0 });
     }
+  }
+
+  private forgetNotes(queue: string) {
+    this.lastNote.delete(`wait ${queue}`);
+    this.lastNote.delete(`refuse ${queue}`);
   }
 
   private async launch(a: LaunchAction): Promise<LaunchOutcome> {
@@ -184,7 +195,7 @@ export class Reconciler {
     const pricePerHour = quote?.pricePerHour ?? priceOf(resource);
     await store.instances.create({ id, app: this.cfg.name, resource: a.resource, causeQueue: a.queue,
       offering: a.offering, pricePerHour, launchedAt: this.now() });
-    this.lastNote.delete(a.queue);
+    this.forgetNotes(a.queue);
     await this.journal('launch', a.queue, a.reason, { instance: id, resource: a.resource, offering: a.offering,
       pricePerHour, priceSource: quote?.source ?? 'config' });
     try {

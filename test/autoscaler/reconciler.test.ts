@@ -148,6 +148,25 @@ for (const dialect of DIALECTS) {
       assert.equal((await whyTask(store, orphan.id)).why, 'no autoscaler app serves queue "nobody-q"; it waits for an agent on that queue');
     });
 
+    test('a queue given both a wait and a refusal is journaled once, not on every pass', async () => {
+      // One machine may run: the first task waits for it to boot, the other two are refused (at its max).
+      const cfg = app('both', { resources: [{ name: 'gpu', instanceType: 'p4d.24xlarge', pricePerHour: 1.5, maxInstances: 1 }] });
+      await enqueue('both-q', 3);
+      const clock = new ManualClock(Date.now());
+      const r = reconciler(cfg, countingProvider().provider, clock);
+      await r.pass();
+      clock.advance(1000);
+      await r.pass();
+      const rows = async () => (await journal('both')).map((d) => `${d.kind}:${d.reason.replace(/instance \S+/, 'instance X')}:${d.count}`);
+      const settled = await rows();
+      assert.deepEqual(settled.slice(-2), ['wait:waiting for instance X to boot:1', 'refuse:gpu at its max of 1:1']);
+      for (let i = 0; i < 3; i++) {
+        clock.advance(1000);
+        await r.pass();
+      }
+      assert.deepEqual(await rows(), settled, 'passes that change nothing write nothing');
+    });
+
     test('the lifecycle refuses a move the table forbids, and a move that lost a race, naming both states', async () => {
       const offering = { instanceType: 't3.micro', market: 'on-demand' as const };
       await store.instances.create({ id: 'life-1', app: 'life', resource: 'cpu', offering, pricePerHour: 0.01, launchedAt: Date.now() });
