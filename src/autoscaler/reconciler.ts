@@ -119,8 +119,10 @@ export class Reconciler {
       let workers: Promise<Map<string, Worker>> | undefined;
       return () => (workers ??= this.workers());
     };
+    // The pass's one census of the stored records (live-instances.ts); the steps after it see what they wrote.
+    const records = await this.live.records();
     if (this.now() - this.lastList >= (this.o.listEveryMs ?? DEFAULT_TIMINGS.listEveryMs)) {
-      await syncWithProvider(this.o.provider, await this.live.records(), lazily(), this.firstSeen, {
+      await syncWithProvider(this.o.provider, records, lazily(), this.firstSeen, {
         app: this.cfg.name, now: this.now(), requestedGraceMs: this.o.requestedGraceMs ?? DEFAULT_TIMINGS.requestedGraceMs,
         orphanGraceMs: this.o.orphanGraceMs ?? DEFAULT_TIMINGS.orphanGraceMs, journal: (k, r, d) => this.journal(k, null, r, d), queue: this.o.queue,
         instances: this.live,
@@ -128,20 +130,22 @@ export class Reconciler {
       this.lastList = this.now();
     }
     await carryOutRequests({ store, queue: this.o.queue, provider: this.o.provider, now: this.now(), instances: this.live,
-      journal: (k, r, d) => this.journal(k, null, r, d) }, await this.live.records(), lazily());
-    await reconcile(() => this.planNow(), {
+      journal: (k, r, d) => this.journal(k, null, r, d) }, await this.live.held(), lazily());
+    // The first plan uses that census; a plan again after a capacity error (the act loop) asks the store again.
+    let plans = 0;
+    await reconcile(() => this.planNow(plans++ > 0), {
       launch: (a) => this.launch(a),
       terminate: (a) => this.terminate(a),
     }, MAX_PASSES);
   }
 
-  /** Reads the store, asks the policy, and journals why tasks wait. */
-  private async planNow(): Promise<readonly Action[]> {
+  /** Reads the store, asks the policy, and journals why tasks wait. `census`: ask whether the records changed. */
+  private async planNow(census: boolean): Promise<readonly Action[]> {
     const { store } = this.o;
     const now = this.now();
     const cooldownMs = this.cfg.timings.capacityCooldownS * 1000;
     this.failures = this.failures.filter((f) => now - f.at < cooldownMs);
-    const records = await this.live.records();
+    const records = census ? await this.live.records() : await this.live.held();
     const workers = await this.workers();
     await this.markReady(records, workers);
     // A spot interruption cools its offering down like a capacity error; its machine goes once its worker left.

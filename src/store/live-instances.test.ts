@@ -67,6 +67,12 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await ids(), ['a-2:booting:drain', 'a-4:booting', 'a-5:ready']);
       assert.deepEqual(live.stats, { loads: 2, checks: 10, deltas: 3 });
 
+      // held(): what the last census found plus the writes made through here since, without asking again.
+      await live.move('a-4', 'booting', 'ready', { workerId: 'w-4' }, t0 + 7);
+      await assert.rejects(live.move('a-5', 'ready', 'ready'), InvalidTransitionError);
+      assert.deepEqual((await live.held()).map((r) => `${r.id}:${r.state}`), ['a-2:booting', 'a-4:ready', 'a-5:ready']);
+      assert.deepEqual(live.stats, { loads: 2, checks: 10, deltas: 3 });
+
       // After a failed pass the reconciler invalidates them: read whole again.
       live.invalidate();
       assert.deepEqual(await ids(), await stored());

@@ -6,7 +6,8 @@
 // notice through the API, another control plane) changes the census: then the rows written since the largest rev
 // held here are read, and if the census still differs (a write that committed late with a smaller rev, a row gone)
 // all of them are. The records are read whole when first asked, after `invalidate()` (a failed pass), and when the
-// census cannot be made to agree.
+// census cannot be made to agree. A pass asks once (`records()`); its later steps take `held()`, which adds what the
+// pass wrote since.
 import type { Census, InstancePatch, InstanceRecord, InstanceRepo } from './apps.js';
 import { LIVE_STATES, type InstanceState } from '../domain/autoscaler/lifecycle.js';
 
@@ -42,13 +43,7 @@ export class LiveInstances {
    */
   async records(): Promise<InstanceRecord[]> {
     if (!this.loaded) return this.load();
-    if (this.unsure.size) {
-      const ids = [...this.unsure];
-      this.unsure.clear();
-      const found = await this.repo.byIds(ids);
-      for (const id of ids) if (!found.some((r) => r.id === id)) this.forget(id);
-      for (const r of found) this.apply(r);
-    }
+    await this.settleUnsure();
     this.stats.checks++;
     const stored = await this.repo.census(this.app);
     if (agree(stored, this.census())) return this.list();
@@ -56,6 +51,25 @@ export class LiveInstances {
     for (const r of await this.repo.changedSince(this.app, this.high)) this.apply(r);
     if (agree(stored, this.census())) return this.list();
     return this.load();
+  }
+
+  /**
+   * The records as held since the last `records()`, with the writes made through here since (and a refused one read
+   * again), without asking the store for a census: for the steps of a pass after the one that asked.
+   */
+  async held(): Promise<InstanceRecord[]> {
+    if (!this.loaded) return this.load();
+    await this.settleUnsure();
+    return this.list();
+  }
+
+  private async settleUnsure(): Promise<void> {
+    if (!this.unsure.size) return;
+    const ids = [...this.unsure];
+    this.unsure.clear();
+    const found = await this.repo.byIds(ids);
+    for (const id of ids) if (!found.some((r) => r.id === id)) this.forget(id);
+    for (const r of found) this.apply(r);
   }
 
   /** The next `records()` reads them all again (after a pass that failed half way, whatever it left). */
