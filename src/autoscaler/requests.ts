@@ -21,8 +21,8 @@ export interface RequestContext {
   instances: Pick<LiveInstances, 'move'>;
 }
 
-/** The instances a person asked to drain or terminate that are still running (`InstanceRepo.requestedOf`, from the records). */
-export const requestedAmong = (records: InstanceRecord[]) =>
+/** The instances a person asked to drain or terminate that are still running. */
+const requestedAmong = (records: InstanceRecord[]) =>
   records.filter((r) => r.requested && (r.state === 'requested' || r.state === 'booting' || r.state === 'ready'));
 
 /** `records`: the app's live ones; the workers are read only when one of them was asked for. */

@@ -178,13 +178,6 @@ export class InstanceRepo {
     return toInstance(row);
   }
 
-  /** Live instances a person asked to drain or terminate. */
-  async requestedOf(app: string): Promise<InstanceRecord[]> {
-    const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
-      .where('requested', 'is not', null).where('state', 'in', ['requested', 'booting', 'ready']).execute();
-    return rows.map(toInstance);
-  }
-
   /** How many live instances the app has, their largest rev and the sum of their revs: one read of a covering index. */
   async census(app: string): Promise<Census> {
     const r = await this.db.selectFrom('instances')
