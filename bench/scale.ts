@@ -142,6 +142,8 @@ async function measure(dialect: Dialect): Promise<Figures> {
       store, queue, provider, serverUrl: 'http://127.0.0.1:1', controlPlaneId: 'scale', listEveryMs: Number.POSITIVE_INFINITY, minGapMs: 0,
     });
     await reconciler.pass(); // journals why each queue waits once; later passes have nothing to say
+    const journaled = async () => (await store.decisions.countByKind()).reduce((n, r) => n + r.n, 0);
+    const journalBefore = await journaled();
     const passIdle: number[] = [];
     const passIdleCpu: number[] = [];
     for (let i = 0; i < REPEAT; i++) {
@@ -151,7 +153,8 @@ async function measure(dialect: Dialect): Promise<Figures> {
       passIdle.push(ms(p0));
       passIdleCpu.push(cpuMs() - c0);
     }
-    say(`${dialect}: a pass with nothing to do: CPU of this process p50 ${pct(passIdleCpu, 50).toFixed(1)} ms (wall ${pct(passIdle, 50).toFixed(1)} ms)`);
+    say(`${dialect}: a pass with nothing to do: CPU of this process p50 ${pct(passIdleCpu, 50).toFixed(1)} ms (wall ${pct(passIdle, 50).toFixed(1)} ms); ` +
+      `journal entries written by the ${REPEAT} passes: ${(await journaled()) - journalBefore}; instance records: ${JSON.stringify(reconciler.live.stats)}`);
     // Before each of these passes LAUNCHES booting machines are lost (untimed): the pass relaunches as many.
     const passLaunch: number[] = [];
     const launchReps = Math.max(3, Math.floor(REPEAT / 3));

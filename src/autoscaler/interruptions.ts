@@ -4,7 +4,7 @@
 // relaunch for the handed-back task takes the normal fallback (another zone, then on-demand), and stops
 // the machine once its worker has left, in case the cloud only stops it (a GCE preemption) or never does.
 import type { Store } from '../store/index.js';
-import type { InstanceRecord } from '../store/apps.js';
+import type { InstanceRecord, InstanceRepo } from '../store/apps.js';
 import type { Worker } from '../domain/task.js';
 import type { AppConfig } from '../domain/autoscaler/config.js';
 import type { CapacityFailure } from '../domain/autoscaler/policy.js';
@@ -103,13 +103,14 @@ export class InterruptedInstances {
   }
 
   /** An interrupted instance whose worker left (handed its task back, signed off) or was lost is stopped now. */
-  async settle(records: InstanceRecord[], workers: Map<string, Worker>, now: number, journal: Journal): Promise<void> {
+  async settle(records: InstanceRecord[], workers: Map<string, Worker>, now: number, journal: Journal,
+    instances: Pick<InstanceRepo, 'move'> = this.store.instances): Promise<void> {
     for (const rec of records) {
       if (rec.state !== 'interrupted') continue;
       const w = workerOf(rec, workers);
       if (w && (w.status === 'idle' || w.status === 'busy')) continue;
       try {
-        await this.store.instances.move(rec.id, 'interrupted', 'terminating', { message: 'interrupted; its worker has left' }, now);
+        await instances.move(rec.id, 'interrupted', 'terminating', { message: 'interrupted; its worker has left' }, now);
       } catch (e) {
         if (!(e instanceof InvalidTransitionError)) throw e;
         continue;

@@ -21,6 +21,7 @@ import { DEFAULT_TIMINGS } from '../domain/timings.js';
 import { CostService } from '../services/costs.js';
 import { priceOf } from '../domain/autoscaler/budget.js';
 import { BudgetWatch, type BudgetWatchOptions } from './budget-watch.js';
+import { LiveInstances } from '../store/live-instances.js';
 import type { PriceQuote } from './prices.js';
 import type { ResourceConfig } from '../domain/autoscaler/config.js';
 
@@ -49,6 +50,7 @@ const TERMINATE_KIND: Record<TerminateAction['reason'], DecisionKind> = {
 
 export class Reconciler {
   private failures: CapacityFailure[] = [];
+  /** The last wait and the last refusal journaled per queue (`kind queue` → reason): a plan may give a queue both. */
   private lastNote = new Map<string, string>();
   private firstSeen = new Map<string, number>();
   private lastList = 0;
@@ -61,8 +63,11 @@ export class Reconciler {
   private readonly interrupted: InterruptedInstances;
   private readonly costs: CostService;
   private readonly budget: BudgetWatch;
+  /** The app's live instance records, kept between passes; every instance write of this reconciler goes through it. */
+  readonly live: LiveInstances;
 
   constructor(public cfg: AppConfig, private readonly o: ReconcilerOptions) {
+    this.live = new LiveInstances(o.store.instances, cfg.name);
     this.interrupted = new InterruptedInstances(o.store, o.provider);
     this.costs = new CostService(o.store, () => this.now());
     this.budget = new BudgetWatch(o.store, this.costs, (k, q, r, d) => this.journal(k, q, r, d), { log: o.log, ...o.budget });
@@ -98,35 +103,54 @@ export class Reconciler {
   }
 
   async pass(): Promise<void> {
+    try {
+      await this.passOnce();
+    } catch (e) {
+      // Whatever a pass that failed half way left, the next one reads the records whole.
+      this.live.invalidate();
+      throw e;
+    }
+  }
+
+  private async passOnce(): Promise<void> {
     const { store } = this.o;
+    // The workers are read only when a step needs them (an instance the cloud lost, a console request), as before.
+    const lazily = () => {
+      let workers: Promise<Map<string, Worker>> | undefined;
+      return () => (workers ??= this.workers());
+    };
+    // The pass's one census of the stored records (live-instances.ts); the steps after it see what they wrote.
+    const records = await this.live.records();
     if (this.now() - this.lastList >= (this.o.listEveryMs ?? DEFAULT_TIMINGS.listEveryMs)) {
-      const records = await store.instances.live(this.cfg.name);
-      await syncWithProvider(store, this.o.provider, records, await this.workers(), this.firstSeen, {
+      await syncWithProvider(this.o.provider, records, lazily(), this.firstSeen, {
         app: this.cfg.name, now: this.now(), requestedGraceMs: this.o.requestedGraceMs ?? DEFAULT_TIMINGS.requestedGraceMs,
         orphanGraceMs: this.o.orphanGraceMs ?? DEFAULT_TIMINGS.orphanGraceMs, journal: (k, r, d) => this.journal(k, null, r, d), queue: this.o.queue,
+        instances: this.live,
       });
       this.lastList = this.now();
     }
-    await carryOutRequests({ store, queue: this.o.queue, provider: this.o.provider, now: this.now(),
-      journal: (k, r, d) => this.journal(k, null, r, d) }, this.cfg.name, await this.workers());
-    await reconcile(() => this.planNow(), {
+    await carryOutRequests({ store, queue: this.o.queue, provider: this.o.provider, now: this.now(), instances: this.live,
+      journal: (k, r, d) => this.journal(k, null, r, d) }, await this.live.held(), lazily());
+    // The first plan uses that census; a plan again after a capacity error (the act loop) asks the store again.
+    let plans = 0;
+    await reconcile(() => this.planNow(plans++ > 0), {
       launch: (a) => this.launch(a),
       terminate: (a) => this.terminate(a),
     }, MAX_PASSES);
   }
 
-  /** Reads the store, asks the policy, and journals why tasks wait. */
-  private async planNow(): Promise<readonly Action[]> {
+  /** Reads the store, asks the policy, and journals why tasks wait. `census`: ask whether the records changed. */
+  private async planNow(census: boolean): Promise<readonly Action[]> {
     const { store } = this.o;
     const now = this.now();
     const cooldownMs = this.cfg.timings.capacityCooldownS * 1000;
     this.failures = this.failures.filter((f) => now - f.at < cooldownMs);
-    const records = await store.instances.live(this.cfg.name);
+    const records = census ? await this.live.records() : await this.live.held();
     const workers = await this.workers();
     await this.markReady(records, workers);
     // A spot interruption cools its offering down like a capacity error; its machine goes once its worker left.
     await this.interrupted.coolDown(this.cfg, records, this.failures, now);
-    await this.interrupted.settle(records, workers, now, (k, q, r, d) => this.journal(k, q, r, d));
+    await this.interrupted.settle(records, workers, now, (k, q, r, d) => this.journal(k, q, r, d), this.live);
     const waiting = this.o.clearml ? await this.o.clearml.waiting(Object.keys(this.cfg.queues)) : undefined;
     const snapshot = await buildSnapshot(store, this.cfg, records, workers, this.failures, now, waiting);
     const budget = await this.budget.snapshot(this.cfg, now);
@@ -140,7 +164,7 @@ export class Reconciler {
   private async workers(): Promise<Map<string, Worker>> {
     // A ClearML app's workers are the ClearML server's, named after the instances (src/clearml/source.ts).
     if (this.o.clearml) return indexWorkers(await this.o.clearml.workers(this.now()));
-    return indexWorkers((await this.o.store.workers.list()).filter((w) => w.app === this.cfg.name || w.instanceId));
+    return indexWorkers(await this.o.store.workers.forApp(this.cfg.name));
   }
 
   private async markReady(records: InstanceRecord[], workers: Map<string, Worker>) {
@@ -148,7 +172,7 @@ export class Reconciler {
       const w = workerOf(rec, workers);
       if (rec.state === 'booting' && w && w.status !== 'offline' && w.status !== 'stopped') {
         try {
-          await this.o.store.instances.move(rec.id, 'booting', 'ready', { workerId: w.id }, this.now());
+          await this.live.move(rec.id, 'booting', 'ready', { workerId: w.id }, this.now());
           rec.state = 'ready';
         } catch (e) {
           // Its agent reported an interruption meanwhile (autoscaler/interruptions.ts): the next pass sees it.
@@ -158,15 +182,25 @@ export class Reconciler {
     }
   }
 
-  /** Why tasks wait: journaled when the reason for a queue changes, not on every pass. */
+  /**
+   * Why tasks wait: journaled when a queue's reason changes, not on every pass. A plan may give a queue a wait (an
+   * instance boots for it) and a refusal (a limit holds the rest back): each kind keeps its own last reason, or the
+   * two took turns as "the last" and both were journaled again on every pass.
+   */
   private async notes(actions: Action[], queues: Record<string, { waiting: number }>) {
-    for (const q of Object.keys(queues)) if (!queues[q].waiting) this.lastNote.delete(q);
+    for (const q of Object.keys(queues)) if (!queues[q].waiting) this.forgetNotes(q);
     for (const a of actions) {
       if (a.kind !== 'refuse' && a.kind !== 'wait') continue;
-      if (this.lastNote.get(a.queue) === a.reason) continue;
-      this.lastNote.set(a.queue, a.reason);
+      const key = `${a.kind} ${a.queue}`;
+      if (this.lastNote.get(key) === a.reason) continue;
+      this.lastNote.set(key, a.reason);
       await this.journal(a.kind, a.queue, a.reason, { waiting: queues[a.queue]?.waiting ?? 0 });
     }
+  }
+
+  private forgetNotes(queue: string) {
+    this.lastNote.delete(`wait ${queue}`);
+    this.lastNote.delete(`refuse ${queue}`);
   }
 
   private async launch(a: LaunchAction): Promise<LaunchOutcome> {
@@ -182,19 +216,19 @@ export class Reconciler {
       return 'failed';
     }
     const pricePerHour = quote?.pricePerHour ?? priceOf(resource);
-    await store.instances.create({ id, app: this.cfg.name, resource: a.resource, causeQueue: a.queue,
+    await this.live.create({ id, app: this.cfg.name, resource: a.resource, causeQueue: a.queue,
       offering: a.offering, pricePerHour, launchedAt: this.now() });
-    this.lastNote.delete(a.queue);
+    this.forgetNotes(a.queue);
     await this.journal('launch', a.queue, a.reason, { instance: id, resource: a.resource, offering: a.offering,
       pricePerHour, priceSource: quote?.source ?? 'config' });
     try {
       const req = await launchRequest(this.o, this.cfg, resource, id, a.offering);
       const got = await provider.launch(req);
-      await store.instances.move(id, 'requested', 'booting', { providerId: got.providerId }, this.now());
+      await this.live.move(id, 'requested', 'booting', { providerId: got.providerId }, this.now());
       return 'launched';
     } catch (e) {
       const msg = (e as Error).message;
-      await store.instances.move(id, 'requested', 'failed', { message: msg }, this.now());
+      await this.live.move(id, 'requested', 'failed', { message: msg }, this.now());
       if (e instanceof CapacityError) {
         this.failures.push({ offering: a.offering, at: this.now() });
         await this.journal('capacity-error', a.queue, `capacity error for ${describeOffering(a.offering)}: ${msg}`,
@@ -224,7 +258,7 @@ export class Reconciler {
       }
     }
     try {
-      await store.instances.move(rec.id, rec.state, 'terminating', { message: a.detail }, this.now());
+      await this.live.move(rec.id, rec.state, 'terminating', { message: a.detail }, this.now());
     } catch (e) {
       // Another writer (the sync, an app deletion) moved it first; its story wins.
       if (!(e instanceof InvalidTransitionError)) throw e;

@@ -8,6 +8,7 @@ import type { Worker } from '../domain/task.js';
 import type { DecisionKind } from '../domain/autoscaler/lifecycle.js';
 import { InvalidTransitionError } from '../domain/errors.js';
 import type { ComputeProvider } from './providers/types.js';
+import type { LiveInstances } from '../store/live-instances.js';
 import { workerOf } from './snapshot.js';
 
 export interface RequestContext {
@@ -16,11 +17,18 @@ export interface RequestContext {
   provider: ComputeProvider;
   now: number;
   journal(kind: DecisionKind, reason: string, detail: Record<string, unknown>): Promise<void>;
+  /** Where the instance writes go (the reconciler's records, which keep what they wrote). */
+  instances: Pick<LiveInstances, 'move'>;
 }
 
-export async function carryOutRequests(c: RequestContext, app: string, workers: Map<string, Worker>): Promise<void> {
-  for (const rec of await c.store.instances.requestedOf(app)) {
-    const w = workerOf(rec, workers);
+/** The instances a person asked to drain or terminate that are still running. */
+const requestedAmong = (records: InstanceRecord[]) =>
+  records.filter((r) => r.requested && (r.state === 'requested' || r.state === 'booting' || r.state === 'ready'));
+
+/** `records`: the app's live ones; the workers are read only when one of them was asked for. */
+export async function carryOutRequests(c: RequestContext, records: InstanceRecord[], workers: () => Promise<Map<string, Worker>>): Promise<void> {
+  for (const rec of requestedAmong(records)) {
+    const w = workerOf(rec, await workers());
     if (rec.requested === 'terminate') {
       if (w) await c.queue.workerGone(w.id, `instance ${rec.id} terminated from the console`);
       await stop(c, rec, 'terminated from the console');
@@ -41,7 +49,7 @@ export async function carryOutRequests(c: RequestContext, app: string, workers: 
 
 async function stop(c: RequestContext, rec: InstanceRecord, why: string): Promise<void> {
   try {
-    await c.store.instances.move(rec.id, rec.state, 'terminating', { message: why }, c.now);
+    await c.instances.move(rec.id, rec.state, 'terminating', { message: why }, c.now);
   } catch (e) {
     if (e instanceof InvalidTransitionError) return; // another writer (the sync) moved it first
     throw e;

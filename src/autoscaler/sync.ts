@@ -1,9 +1,9 @@
 // Makes the records agree with what the provider really runs: adopts instances launched before a
 // restart, notices instances the cloud took away (their tasks go back at once), and terminates
 // tagged instances that no record owns once they are older than a grace period.
-import type { Store } from '../store/index.js';
 import type { QueueService } from '../services/queue.js';
 import type { InstanceRecord } from '../store/apps.js';
+import type { LiveInstances } from '../store/live-instances.js';
 import type { Worker } from '../domain/task.js';
 import type { ComputeProvider, ProviderInstance } from './providers/types.js';
 import type { DecisionKind } from '../domain/autoscaler/lifecycle.js';
@@ -19,13 +19,15 @@ export interface SyncOptions {
   journal(kind: DecisionKind, reason: string, detail: Record<string, unknown>): Promise<void>;
   /** Recovers a lost worker's tasks and stops it, in one transaction. */
   queue: QueueService;
+  /** Where the instance writes go (the reconciler's records, which keep what they wrote). */
+  instances: Pick<LiveInstances, 'move' | 'update'>;
 }
 
 export async function syncWithProvider(
-  store: Store,
   provider: ComputeProvider,
   records: InstanceRecord[],
-  workers: Map<string, Worker>,
+  /** Read only for an instance the cloud no longer lists (its worker's tasks go back). */
+  workers: () => Promise<Map<string, Worker>>,
   firstSeen: Map<string, number>,
   o: SyncOptions,
 ): Promise<void> {
@@ -37,8 +39,8 @@ export async function syncWithProvider(
     const pi = byToken.get(rec.id) ?? (rec.providerId ? byId.get(rec.providerId) : undefined);
     if (pi) {
       owned.add(pi.providerId);
-      await present(store, rec, pi, o);
-    } else await absent(store, rec, workerOf(rec, workers), o);
+      await present(rec, pi, o);
+    } else await absent(rec, workers, o);
   }
   for (const pi of listed) {
     if (owned.has(pi.providerId)) continue;
@@ -52,27 +54,28 @@ export async function syncWithProvider(
   }
 }
 
-async function present(store: Store, rec: InstanceRecord, pi: ProviderInstance, o: SyncOptions) {
+async function present(rec: InstanceRecord, pi: ProviderInstance, o: SyncOptions) {
   if (rec.state === 'requested') {
-    await store.instances.move(rec.id, 'requested', 'booting', { providerId: pi.providerId, message: 'adopted after a restart' }, o.now);
+    await o.instances.move(rec.id, 'requested', 'booting', { providerId: pi.providerId, message: 'adopted after a restart' }, o.now);
     await o.journal('adopt', `adopted ${rec.id} (${pi.providerId}), launched before a restart`, { instance: rec.id });
-  } else if (!rec.providerId) await store.instances.update(rec.id, { providerId: pi.providerId });
+  } else if (!rec.providerId) await o.instances.update(rec.id, { providerId: pi.providerId });
 }
 
-async function absent(store: Store, rec: InstanceRecord, worker: Worker | undefined, o: SyncOptions) {
+async function absent(rec: InstanceRecord, workers: () => Promise<Map<string, Worker>>, o: SyncOptions) {
   if (rec.state === 'requested') {
     if (o.now - rec.launchedAt < o.requestedGraceMs) return; // launch still in flight
-    await store.instances.move(rec.id, 'requested', 'failed', { message: 'the launch never produced an instance' }, o.now);
+    await o.instances.move(rec.id, 'requested', 'failed', { message: 'the launch never produced an instance' }, o.now);
     return;
   }
   if (rec.state === 'terminating') {
-    await store.instances.move(rec.id, 'terminating', 'terminated', { message: rec.message ?? 'stopped' }, o.now);
+    await o.instances.move(rec.id, 'terminating', 'terminated', { message: rec.message ?? 'stopped' }, o.now);
     return;
   }
   const reason = rec.state === 'interrupted'
     ? `instance ${rec.id} is gone (spot interruption, as the cloud announced)`
     : `instance ${rec.id} is gone (spot reclaim or machine lost)`;
-  await store.instances.move(rec.id, rec.state, 'terminated', { message: reason }, o.now);
+  const worker = workerOf(rec, await workers());
+  await o.instances.move(rec.id, rec.state, 'terminated', { message: reason }, o.now);
   // The journal tells it in the order it happened: the instance was lost, then its tasks went back.
   await o.journal('instance-lost', reason, { instance: rec.id, providerId: rec.providerId });
   if (worker) {

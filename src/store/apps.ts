@@ -1,6 +1,7 @@
 // Autoscaler apps (their validated config), the instances they launched, and the decision journal.
 import type { TokenRepo } from './tokens.js';
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import type { Dialect } from './driver-types.js';
 import type { Database, InstanceTable } from './schema.js';
 import type { Events } from './events.js';
 import { AppConfigSchema, type AppConfig } from '../domain/autoscaler/config.js';
@@ -33,6 +34,8 @@ export interface InstanceRecord {
   readyAt: number | null;
   /** What a person asked from the console, not yet done: 'drain' or 'terminate'. */
   requested?: 'drain' | 'terminate';
+  /** Set anew by every write (migration 007): what the reconciler's census of its records compares. */
+  rev: number;
 }
 
 export interface Decision {
@@ -53,11 +56,17 @@ export type GlueDecision = Omit<Decision, 'app' | 'kind'> & { app: 'k8s-glue'; k
 /** A row as read back: an autoscaler app's decision or one of the glue's. */
 export type JournalRow = Omit<Decision, 'kind'> & { kind: DecisionKind | GlueDecision['kind'] } & Folded;
 
+const patchColumns = (patch: InstancePatch) => ({
+  ...(patch.providerId !== undefined ? { provider_id: patch.providerId } : {}),
+  ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
+  ...(patch.message !== undefined ? { message: patch.message } : {}),
+});
+
 export const toInstance = (r: Selectable<InstanceTable>): InstanceRecord => ({
   id: r.id, app: r.app, resource: r.resource, providerId: r.provider_id, state: r.state as InstanceState,
   offering: JSON.parse(r.offering), pricePerHour: r.price_per_hour, launchedAt: r.launched_at,
   stateChangedAt: r.state_changed_at, endedAt: r.ended_at, workerId: r.worker_id, message: r.message,
-  causeQueue: r.cause_queue, readyAt: r.ready_at,
+  causeQueue: r.cause_queue, readyAt: r.ready_at, rev: Number(r.rev),
   ...(r.requested ? { requested: r.requested as 'drain' | 'terminate' } : {}),
 });
 
@@ -94,57 +103,63 @@ export class AppRepo {
   }
 }
 
-export class InstanceRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo, private readonly events?: Events) {}
+/** What an instance write may set besides its state (the state changes only through `move`). */
+export interface InstancePatch { providerId?: string; workerId?: string | null; message?: string }
 
-  /** Every instance starts `requested`; from there only `move` changes its state. */
-  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state' | 'causeQueue' | 'readyAt'>
-    & { state?: 'requested'; causeQueue?: string | null }): Promise<void> {
-    await this.db.insertInto('instances').values({
-      id: i.id, app: i.app, resource: i.resource, provider_id: null, state: 'requested', offering: JSON.stringify(i.offering),
-      price_per_hour: i.pricePerHour, launched_at: i.launchedAt, state_changed_at: i.launchedAt, ended_at: null,
-      worker_id: null, message: null, cause_queue: i.causeQueue ?? null, ready_at: null, requested: null,
-    }).execute();
-    this.events?.publish({ kind: 'instances', app: i.app });
+/** The live instances of an app in three numbers: a write by anyone changes at least one (live-instances.ts). */
+export interface Census { n: number; top: number; total: number }
+
+export class InstanceRepo {
+  /** The value of `rev` for a write: larger than any before it (migration 007). */
+  private readonly nextRev: RawBuilder<number>;
+
+  constructor(private readonly db: Kysely<Database>, private readonly tokens: TokenRepo, private readonly events?: Events,
+    dialect: Dialect = 'sqlite') {
+    this.nextRev = dialect === 'postgres' ? sql<number>`nextval('instances_rev_seq')` : sql<number>`(SELECT coalesce(max(rev), 0) + 1 FROM instances)`;
   }
 
-  /** Fields other than the state; the state changes only through `move`. */
-  async update(id: string, patch: { providerId?: string; workerId?: string | null; message?: string }): Promise<void> {
-    const set = {
-      ...(patch.providerId !== undefined ? { provider_id: patch.providerId } : {}),
-      ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
-      ...(patch.message !== undefined ? { message: patch.message } : {}),
-    };
-    if (Object.keys(set).length) await this.db.updateTable('instances').set(set).where('id', '=', id).execute();
+  /** Every instance starts `requested`; from there only `move` changes its state. */
+  async create(i: Omit<InstanceRecord, 'stateChangedAt' | 'endedAt' | 'workerId' | 'message' | 'providerId' | 'state' | 'causeQueue' | 'readyAt' | 'rev'>
+    & { state?: 'requested'; causeQueue?: string | null }): Promise<InstanceRecord> {
+    const row = await this.db.insertInto('instances').values({
+      id: i.id, app: i.app, resource: i.resource, provider_id: null, state: 'requested', offering: JSON.stringify(i.offering),
+      price_per_hour: i.pricePerHour, launched_at: i.launchedAt, state_changed_at: i.launchedAt, ended_at: null,
+      worker_id: null, message: null, cause_queue: i.causeQueue ?? null, ready_at: null, requested: null, rev: this.nextRev,
+    }).returningAll().executeTakeFirstOrThrow();
+    this.events?.publish({ kind: 'instances', app: i.app });
+    return toInstance(row);
+  }
+
+  /** Fields other than the state; the state changes only through `move`. Null: no such instance, or nothing to set. */
+  async update(id: string, patch: InstancePatch): Promise<InstanceRecord | null> {
+    const set = patchColumns(patch);
+    if (!Object.keys(set).length) return null;
+    const row = await this.db.updateTable('instances').set({ ...set, rev: this.nextRev }).where('id', '=', id).returningAll().executeTakeFirst();
+    return row ? toInstance(row) : null;
   }
 
   /**
    * Moves an instance from one state to another if the lifecycle table allows it and the record is still
    * in `from` (compare-and-set): a move the table forbids, or one that lost a race to another writer, is
-   * refused with an InvalidTransitionError naming both states.
+   * refused with an InvalidTransitionError naming both states. Returns the record as written.
    */
-  async move(
-    id: string, from: InstanceState, to: InstanceState,
-    patch: { providerId?: string; workerId?: string | null; message?: string } = {}, now = Date.now(),
-  ): Promise<void> {
+  async move(id: string, from: InstanceState, to: InstanceState, patch: InstancePatch = {}, now = Date.now()): Promise<InstanceRecord> {
     checkTransition(id, from, to);
     const ended = ENDED_STATES.includes(to);
-    const r = await this.db.updateTable('instances').set({
-      state: to, state_changed_at: now,
-      ...(patch.providerId !== undefined ? { provider_id: patch.providerId } : {}),
-      ...(patch.workerId !== undefined ? { worker_id: patch.workerId } : {}),
-      ...(patch.message !== undefined ? { message: patch.message } : {}),
+    const row = await this.db.updateTable('instances').set({
+      state: to, state_changed_at: now, ...patchColumns(patch), rev: this.nextRev,
       ...(ended ? { ended_at: now } : {}),
       ...(to === 'ready' ? { ready_at: now } : {}),
-    }).where('id', '=', id).where('state', '=', from).executeTakeFirst();
-    if (Number(r.numUpdatedRows) !== 1) {
+    }).where('id', '=', id).where('state', '=', from).returningAll().executeTakeFirst();
+    if (!row) {
       const cur = await this.get(id);
       if (!cur) throw new NotFoundError(`instance ${id} not found`);
       throw new InvalidTransitionError(`instance ${id}`, cur.state, to, `expected ${from}: it changed meanwhile`);
     }
-    if (ended) await this.revokeTokensOf(id);
-    const app = (await this.db.selectFrom('instances').select('app').where('id', '=', id).executeTakeFirst())?.app;
-    if (app) this.events?.publish({ kind: 'instances', app });
+    // An ended machine's agent and bootstrap tokens die with it.
+    if (ended) await this.tokens.revokeScoped([id, ...(row.provider_id ? [row.provider_id] : [])]);
+    this.events?.publish({ kind: 'instances', app: row.app });
+    return toInstance(row);
   }
 
   /**
@@ -152,27 +167,35 @@ export class InstanceRepo {
    * reconciler carries it out at its next pass, which the event wakes. Only a live instance can be asked.
    */
   async request(id: string, what: 'drain' | 'terminate'): Promise<InstanceRecord> {
-    const r = await this.db.updateTable('instances').set({ requested: what }).where('id', '=', id)
-      .where('state', 'in', ['requested', 'booting', 'ready']).executeTakeFirst();
-    const cur = await this.get(id);
-    if (!cur) throw new NotFoundError(`instance ${id} not found`);
-    if (Number(r.numUpdatedRows) !== 1) throw new InvalidTransitionError(`instance ${id}`, cur.state, what === 'drain' ? 'draining' : 'terminating', 'it is no longer running');
-    this.events?.publish({ kind: 'instances', app: cur.app, requested: true });
-    return cur;
+    const row = await this.db.updateTable('instances').set({ requested: what, rev: this.nextRev }).where('id', '=', id)
+      .where('state', 'in', ['requested', 'booting', 'ready']).returningAll().executeTakeFirst();
+    if (!row) {
+      const cur = await this.get(id);
+      if (!cur) throw new NotFoundError(`instance ${id} not found`);
+      throw new InvalidTransitionError(`instance ${id}`, cur.state, what === 'drain' ? 'draining' : 'terminating', 'it is no longer running');
+    }
+    this.events?.publish({ kind: 'instances', app: row.app, requested: true });
+    return toInstance(row);
   }
 
-  /** Live instances a person asked to drain or terminate. */
-  async requestedOf(app: string): Promise<InstanceRecord[]> {
-    const rows = await this.db.selectFrom('instances').selectAll().where('app', '=', app)
-      .where('requested', 'is not', null).where('state', 'in', ['requested', 'booting', 'ready']).execute();
-    return rows.map(toInstance);
+  /** How many live instances the app has, their largest rev and the sum of their revs: one read of a covering index. */
+  async census(app: string): Promise<Census> {
+    const r = await this.db.selectFrom('instances')
+      .select((eb) => [eb.fn.countAll<number | string>().as('n'), eb.fn.max<number | string | null>('rev').as('top'),
+        eb.fn.sum<number | string | null>('rev').as('total')])
+      .where('app', '=', app).where('state', 'in', [...LIVE_STATES]).executeTakeFirstOrThrow();
+    return { n: Number(r.n), top: Number(r.top ?? 0), total: Number(r.total ?? 0) };
   }
 
-  /** An ended machine's agent and bootstrap tokens die with it. */
-  private async revokeTokensOf(id: string): Promise<void> {
-    const rec = await this.get(id);
-    const scopes = [id, ...(rec?.providerId ? [rec.providerId] : [])];
-    await this.tokens.revokeScoped(scopes);
+  /** The app's instances written after `rev` (any state: one that ended since is among them). */
+  async changedSince(app: string, rev: number): Promise<InstanceRecord[]> {
+    return (await this.db.selectFrom('instances').selectAll().where('rev', '>', rev).where('app', '=', app).execute()).map(toInstance);
+  }
+
+  /** These instances as stored now (any state); the ones not found are left out. */
+  async byIds(ids: readonly string[]): Promise<InstanceRecord[]> {
+    if (!ids.length) return [];
+    return (await this.db.selectFrom('instances').selectAll().where('id', 'in', [...ids]).execute()).map(toInstance);
   }
 
   async get(id: string): Promise<InstanceRecord | null> {
@@ -246,11 +269,10 @@ export class DecisionRepo {
     this.events?.publish({ kind: 'decisions', app: d.app });
   }
 
-  /** Keeps the newest maxRowsPerApp rows of `app`. */
+  /** Keeps the newest maxRowsPerApp rows of `app`: one DELETE (no edge: the comparison is NULL, nothing goes). */
   private async pruneApp(app: string): Promise<void> {
-    const edge = await this.db.selectFrom('decisions').select('id').where('app', '=', app)
-      .orderBy('id', 'desc').offset(this.settings.maxRowsPerApp).limit(1).executeTakeFirst();
-    if (edge) await this.db.deleteFrom('decisions').where('app', '=', app).where('id', '<=', edge.id).execute();
+    await this.db.deleteFrom('decisions').where('app', '=', app).where('id', '<=', (eb) => eb.selectFrom('decisions')
+      .select('id').where('app', '=', app).orderBy('id', 'desc').limit(1).offset(this.settings.maxRowsPerApp)).execute();
   }
 
   /** Deletes rows of every app whose last repeat is older than maxAgeMs. */

@@ -12,6 +12,7 @@ import * as m003 from './migrations/003_journal_fold.js';
 import * as m004 from './migrations/004_token_binding.js';
 import * as m005 from './migrations/005_money.js';
 import * as m006 from './migrations/006_console.js';
+import * as m007 from './migrations/007_scale_pass.js';
 import { GroupCommitSqliteDialect } from './sqlite-group-commit.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { HotPath } from './hot-sql.js';
@@ -37,6 +38,7 @@ const migrations: Record<string, { up: (db: Kysely<any>, d: Dialect) => Promise<
   '004_token_binding': m004,
   '005_money': m005,
   '006_console': m006,
+  '007_scale_pass': m007,
 };
 
 // int8 columns hold epoch milliseconds, well inside Number's exact range.

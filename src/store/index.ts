@@ -48,7 +48,7 @@ export class Store {
     this.secrets = new SecretRepo(db.kysely);
     this.apps = new AppRepo(db.kysely, this.events);
     this.costs = new CostRepo(db.kysely);
-    this.instances = new InstanceRepo(db.kysely, this.tokens, this.events);
+    this.instances = new InstanceRepo(db.kysely, this.tokens, this.events, db.dialect);
     this.decisions = new DecisionRepo(db.kysely, { clock: opts.clock, journal: opts.journal, events: this.events });
     this.sessions = new SessionRepo(db.kysely, this.tokens);
     this.history = new HistoryRepo(db.kysely);

@@ -97,6 +97,8 @@ export interface InstanceTable {
   ready_at: number | null;
   /** What a person asked from the console (migration 006): 'drain' or 'terminate'; the reconciler acts on it. */
   requested: string | null;
+  /** Migration 007: set anew by every write, larger than any before it (the reconciler's census, live-instances.ts). */
+  rev: Generated<number>;
 }
 
 /** Migration 005: an earlier run of a task on a worker (its last run is on the task's own row). */

@@ -225,7 +225,7 @@ export class TaskRepo {
   /** Per queue: tasks waiting for a worker, and when the oldest of them was queued. */
   /** Per queue: tasks waiting, counted up to its cap, and when its head was queued (queue-depth.ts). */
   waitingUpTo(caps: Readonly<Record<string, number>>): Promise<Record<string, Depth>> {
-    return waitingUpTo(this.db, caps);
+    return waitingUpTo(this.db, this.hot, caps);
   }
 
   async waitingByQueue(queues: string[]): Promise<Record<string, { waiting: number; oldestAt?: number }>> {

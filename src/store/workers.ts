@@ -109,6 +109,13 @@ export class WorkerRepo {
     return (await q.execute()).map((r) => toWorker(r, this.offlineAfterMs));
   }
 
+  /** The workers an autoscaler app's instances may run, not stopped: its own, and any registered for an instance. */
+  async forApp(app: string): Promise<Worker[]> {
+    const rows = await this.db.selectFrom('workers').selectAll().where('stopped_at', 'is', null)
+      .where((eb) => eb.or([eb('app', '=', app), eb('instance_id', 'is not', null)])).orderBy('registered_at').execute();
+    return rows.map((r) => toWorker(r, this.offlineAfterMs));
+  }
+
   // Changes of a worker's record, for the queue service (services/queue.ts), which publishes the events:
   // `db` is the service's transaction when the change goes with a task's.
 

@@ -148,6 +148,48 @@ for (const dialect of DIALECTS) {
       assert.equal((await whyTask(store, orphan.id)).why, 'no autoscaler app serves queue "nobody-q"; it waits for an agent on that queue');
     });
 
+    test('a queue given both a wait and a refusal is journaled once, not on every pass', async () => {
+      // One machine may run: the first task waits for it to boot, the other two are refused (at its max).
+      const cfg = app('both', { resources: [{ name: 'gpu', instanceType: 'p4d.24xlarge', pricePerHour: 1.5, maxInstances: 1 }] });
+      await enqueue('both-q', 3);
+      const clock = new ManualClock(Date.now());
+      const r = reconciler(cfg, countingProvider().provider, clock);
+      await r.pass();
+      clock.advance(1000);
+      await r.pass();
+      const rows = async () => (await journal('both')).map((d) => `${d.kind}:${d.reason.replace(/instance \S+/, 'instance X')}:${d.count}`);
+      const settled = await rows();
+      assert.deepEqual(settled.slice(-2), ['wait:waiting for instance X to boot:1', 'refuse:gpu at its max of 1:1']);
+      for (let i = 0; i < 3; i++) {
+        clock.advance(1000);
+        await r.pass();
+      }
+      assert.deepEqual(await rows(), settled, 'passes that change nothing write nothing');
+    });
+
+    test("another writer's change to the app's instances is seen by the next pass", async () => {
+      const cfg = app('others', { resources: [{ name: 'gpu', instanceType: 'p4d.24xlarge', pricePerHour: 1.5, maxInstances: 4 }] });
+      await enqueue('others-q', 3);
+      const clock = new ManualClock(Date.now());
+      const r = reconciler(cfg, countingProvider().provider, clock);
+      await r.pass();
+      const [a, b, c] = await store.instances.live('others');
+      assert.deepEqual([a, b, c].map((i) => i!.state), ['booting', 'booting', 'booting']);
+      const loads = r.live.stats.loads;
+      // A person asks the console to terminate one; another control plane notices another is gone.
+      await store.instances.request(a!.id, 'terminate');
+      await store.instances.move(b!.id, 'booting', 'terminated', { message: 'lost (another writer)' }, clock.now());
+      clock.advance(1000);
+      await r.pass();
+      assert.equal((await store.instances.get(a!.id))!.state, 'terminating', 'the console request was carried out');
+      // Three tasks wait and one machine boots: two launches replace the two that went.
+      const live = await store.instances.live('others');
+      assert.equal(live.filter((i) => i.state === 'booting').length, 3);
+      assert.ok(live.some((i) => i.id === c!.id));
+      assert.equal(r.live.stats.loads, loads, 'found from the census and the rows written since, not a read of every record');
+      assert.ok((await journal('others')).some((d) => d.kind === 'terminate' && d.reason === `${a!.id}: terminated from the console`));
+    });
+
     test('the lifecycle refuses a move the table forbids, and a move that lost a race, naming both states', async () => {
       const offering = { instanceType: 't3.micro', market: 'on-demand' as const };
       await store.instances.create({ id: 'life-1', app: 'life', resource: 'cpu', offering, pricePerHour: 0.01, launchedAt: Date.now() });
