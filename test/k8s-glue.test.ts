@@ -143,6 +143,32 @@ describe('kubernetes glue', { concurrency: true }, () => {
       await waitFor('y completed', status(y.id, 'completed'));
     });
 
+    test('a pod deleted before its agent took the task: a pod of a new name, and never one pod over maxPods', async () => {
+      const q = await queue('deleted');
+      const [x, y] = [await task(q, 'x'), await task(q, 'y')];
+      // Every pod not ended, counted at each change of a pod (the store tells its watchers inside each write).
+      let most = 0;
+      const unwatch = fake.store.watch('pods', { namespace: NS }, String(fake.store.rv), () => {
+        most = Math.max(most, pods().filter((p) => !['Succeeded', 'Failed'].includes(p.status.phase)).length);
+      });
+      try {
+        g = await startGlue(fake, t.admin, { queues: [{ name: q, maxPods: 1 }] });
+        const first = await podOf(fake, x.id, 1);
+        await waitFor('bound', () => fake.pod(`${NS}/${first.metadata.name}`).spec.nodeName);
+        fake.deletePod(NS, first.metadata.name);
+        const again = await waitFor('x gets a pod again', () => pods().find((p) => taskOf(p) === x.id && p.metadata.uid !== first.metadata.uid));
+        assert.notEqual(again.metadata.name, first.metadata.name, 'the name of a deleted pod is not used again');
+        await g.glue.runPass();
+        await podRunsTask(fake, t.cp.url, again);
+        await podRunsTask(fake, t.cp.url, await podOf(fake, y.id));
+        await waitFor('x completed', status(x.id, 'completed'));
+        await waitFor('y completed', status(y.id, 'completed'));
+        assert.equal(most, 1, 'at most maxPods (1) pods at once');
+      } finally {
+        unwatch();
+      }
+    });
+
     test('an OOMKilled pod fails its task with that reason', async () => {
       const q = await queue('oom');
       const x = await task(q, 'big');
