@@ -9,6 +9,7 @@ import { waitFor } from './support/wait.js';
 import { FakeKubernetes } from './fakes/k8s/index.js';
 import { NS, podAgentStarts, podOf, podRunsTask, podToken, startGlue, taskOf, taskPods, type TestGlue } from './support/k8s-glue.js';
 import { ApiError, FlotillaClient } from '../src/client/index.js';
+import { Kube } from '../src/k8s/kube.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 
 describe('kubernetes glue', { concurrency: true }, () => {
@@ -212,6 +213,44 @@ describe('kubernetes glue', { concurrency: true }, () => {
       assert.ok(fake.store.find('pods', NS, pod.metadata.name), 'kept before the time');
       await g.advance(20_000);
       await waitFor('pod and Secret deleted', () => pods().length === 0 && fake.store.list('secrets', { namespace: NS }).length === 0);
+    });
+
+    test('a glue killed right after deleting a pod (kept time over, or task aborted) leaves no token Secret behind', async () => {
+      const q = await queue('secret');
+      const [x, y] = [await task(q, 'x'), await task(q, 'y')];
+      const cfg = { keepFinishedPodsS: 600, queues: [{ name: q, maxPods: 2 }] };
+      // The glue process dies the moment a pod deletion went through: nothing after that call runs, no event is seen.
+      const dying = () => {
+        const kube = new Kube(fake.kubeConfig(NS));
+        const deletePod = kube.deletePod;
+        kube.deletePod = async (ns, name, grace) => {
+          await deletePod(ns, name, grace);
+          void g!.glue.stop();
+          throw new Error('kill -9');
+        };
+        return kube;
+      };
+      const secretOf = (pod: any) => fake.store.find('secrets', NS, `${pod.metadata.name}-token`);
+      const clock = { now: Date.now() };
+      g = await startGlue(fake, t.admin, cfg, clock, dying());
+      const [px, py] = [await podOf(fake, x.id), await podOf(fake, y.id)];
+      await podAgentStarts(fake, t.cp.url, py);
+      await podRunsTask(fake, t.cp.url, px);
+      await waitFor('x completed', status(x.id, 'completed'));
+      await g.advance(610_000);
+      await waitFor("x's pod deleted at the end of its keep time", () => !fake.store.find('pods', NS, px.metadata.name));
+      await g.glue.stop();
+      assert.equal(secretOf(px), undefined, "x's Secret went before its pod");
+
+      g = await startGlue(fake, t.admin, cfg, clock, dying());
+      await g.glue.runPass();
+      await t.user.abortTask(y.id);
+      await waitFor("y's pod deleted on abort", () => !fake.store.find('pods', NS, py.metadata.name));
+      await g.glue.stop();
+      assert.equal(secretOf(py), undefined, "y's Secret went before its pod");
+      g = await startGlue(fake, t.admin, cfg, clock);
+      await g.glue.runPass();
+      assert.deepEqual(fake.store.list('secrets', { namespace: NS }), [], 'no Secret left for a restarted glue that cannot list them');
     });
 
     test('a restarted glue adopts its pods by label and loses nothing, across a dropped watch and a 410 relist', async () => {
