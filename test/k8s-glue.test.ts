@@ -10,6 +10,8 @@ import { FakeKubernetes } from './fakes/k8s/index.js';
 import { NS, podAgentStarts, podOf, podRunsTask, podToken, startGlue, taskOf, taskPods, type TestGlue } from './support/k8s-glue.js';
 import { ApiError, FlotillaClient } from '../src/client/index.js';
 import { Kube } from '../src/k8s/kube.js';
+import { Glue } from '../src/k8s/glue.js';
+import { parseGlueConfig, resolveTemplates } from '../src/k8s/config.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 
 describe('kubernetes glue', { concurrency: true }, () => {
@@ -278,4 +280,27 @@ describe('kubernetes glue', { concurrency: true }, () => {
       assert.equal(pods().length, 4, 'one pod per task');
     });
   });
+});
+
+test('a glue whose control plane stays down waits again and again without piling up abort listeners', async () => {
+  const fake = await FakeKubernetes.start({ nodes: [{ name: 'cpu-1' }] });
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  let failed = 0;
+  const down = new FlotillaClient('http://127.0.0.1:1', 'flt_unused');
+  const config = await resolveTemplates(parseGlueConfig({ server: down.server, defaultImage: 'flotilla:test', maxPods: 1,
+    queues: [{ name: 'q', maxPods: 1 }] }), '.');
+  const glue = new Glue({ config, kube: new Kube(fake.kubeConfig(NS)), client: down, namespace: NS, idleWaitMs: 10,
+    log: (m) => void (/waiting on the control plane failed/.test(m) && failed++) });
+  try {
+    await glue.start();
+    await waitFor('30 failed waits', () => failed >= 30, 30_000, 20);
+    await new Promise((r) => setImmediate(r)); // a warning is emitted on the next tick
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+  } finally {
+    process.off('warning', onWarning);
+    await glue.stop();
+    await fake.close();
+  }
 });

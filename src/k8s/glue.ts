@@ -167,9 +167,16 @@ export class Glue {
     } catch (e) {
       if (signal.aborted) return;
       this.log(`waiting on the control plane failed: ${(e as Error).message}`);
+      // The signal outlives this wait (it is renewed only when aborted): its listener must go with the wait, or every
+      // failed wait of a control plane that stays down adds one more.
       await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(waitMs, 1000));
-        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        const done = () => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          r();
+        };
+        const t = setTimeout(done, Math.min(waitMs, 1000));
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }
