@@ -59,27 +59,25 @@ export async function k8sRound(r: Rng, dialect: Dialect, n: number): Promise<Rou
     }
   }, 200);
 
-  const kill = async (kind: Kind): Promise<boolean> => {
+  const deletable = () => fake.store.list('pods', { namespace: NS }).filter((p) => !ended(p) && !p.metadata.deletionTimestamp);
+  /** One kill of that kind; nothing (and not counted) when there is no agent or pod to hit. */
+  const kill = async (kind: Kind): Promise<void> => {
     if (kind === 'glue') await glue.restart(r.int(0, 500));
     else if (kind === 'control plane') await cp.restart(r.int(0, 500));
     else if (kind === 'agent') {
-      if (!(await someAgent())) return false;
+      if (!(await someAgent())) return;
       const victim = r.pick(pods.running());
       chaosSay(`kill -9 the agent of pod ${victim}`);
-      if (!pods.kill(victim)) return false;
+      if (!pods.kill(victim)) return;
     } else {
-      const live = fake.store.list('pods', { namespace: NS }).filter((p) => !ended(p) && !p.metadata.deletionTimestamp);
-      if (!live.length && !(await someAgent())) return false;
-      const victim = r.pick(fake.store.list('pods', { namespace: NS }).filter((p) => !ended(p) && !p.metadata.deletionTimestamp));
-      if (!victim) return false;
+      if (!deletable().length) await someAgent();
+      const victim = r.pick(deletable());
+      if (!victim) return;
       chaosSay(`delete pod ${victim.metadata.name}`);
-      try {
-        fake.deletePod(NS, victim.metadata.name);
-      } catch { return false; }
+      fake.deletePod(NS, victim.metadata.name);
       excuseLater(taskOf(victim));
     }
     killsByKind[kind] = (killsByKind[kind] ?? 0) + 1;
-    return true;
   };
 
   try {
