@@ -9,6 +9,9 @@ import { waitFor } from './support/wait.js';
 import { FakeKubernetes } from './fakes/k8s/index.js';
 import { NS, podAgentStarts, podOf, podRunsTask, podToken, startGlue, taskOf, taskPods, type TestGlue } from './support/k8s-glue.js';
 import { ApiError, FlotillaClient } from '../src/client/index.js';
+import { Kube } from '../src/k8s/kube.js';
+import { Glue } from '../src/k8s/glue.js';
+import { parseGlueConfig, resolveTemplates } from '../src/k8s/config.js';
 import type { Task, TaskStatus } from '../src/domain/task.js';
 
 describe('kubernetes glue', { concurrency: true }, () => {
@@ -143,6 +146,32 @@ describe('kubernetes glue', { concurrency: true }, () => {
       await waitFor('y completed', status(y.id, 'completed'));
     });
 
+    test('a pod deleted before its agent took the task: a pod of a new name, and never one pod over maxPods', async () => {
+      const q = await queue('deleted');
+      const [x, y] = [await task(q, 'x'), await task(q, 'y')];
+      // Every pod not ended, counted at each change of a pod (the store tells its watchers inside each write).
+      let most = 0;
+      const unwatch = fake.store.watch('pods', { namespace: NS }, String(fake.store.rv), () => {
+        most = Math.max(most, pods().filter((p) => !['Succeeded', 'Failed'].includes(p.status.phase)).length);
+      });
+      try {
+        g = await startGlue(fake, t.admin, { queues: [{ name: q, maxPods: 1 }] });
+        const first = await podOf(fake, x.id, 1);
+        await waitFor('bound', () => fake.pod(`${NS}/${first.metadata.name}`).spec.nodeName);
+        fake.deletePod(NS, first.metadata.name);
+        const again = await waitFor('x gets a pod again', () => pods().find((p) => taskOf(p) === x.id && p.metadata.uid !== first.metadata.uid));
+        assert.notEqual(again.metadata.name, first.metadata.name, 'the name of a deleted pod is not used again');
+        await g.glue.runPass();
+        await podRunsTask(fake, t.cp.url, again);
+        await podRunsTask(fake, t.cp.url, await podOf(fake, y.id));
+        await waitFor('x completed', status(x.id, 'completed'));
+        await waitFor('y completed', status(y.id, 'completed'));
+        assert.equal(most, 1, 'at most maxPods (1) pods at once');
+      } finally {
+        unwatch();
+      }
+    });
+
     test('an OOMKilled pod fails its task with that reason', async () => {
       const q = await queue('oom');
       const x = await task(q, 'big');
@@ -188,6 +217,44 @@ describe('kubernetes glue', { concurrency: true }, () => {
       await waitFor('pod and Secret deleted', () => pods().length === 0 && fake.store.list('secrets', { namespace: NS }).length === 0);
     });
 
+    test('a glue killed right after deleting a pod (kept time over, or task aborted) leaves no token Secret behind', async () => {
+      const q = await queue('secret');
+      const [x, y] = [await task(q, 'x'), await task(q, 'y')];
+      const cfg = { keepFinishedPodsS: 600, queues: [{ name: q, maxPods: 2 }] };
+      // The glue process dies the moment a pod deletion went through: nothing after that call runs, no event is seen.
+      const dying = () => {
+        const kube = new Kube(fake.kubeConfig(NS));
+        const deletePod = kube.deletePod;
+        kube.deletePod = async (ns, name, grace) => {
+          await deletePod(ns, name, grace);
+          void g!.glue.stop();
+          throw new Error('kill -9');
+        };
+        return kube;
+      };
+      const secretOf = (pod: any) => fake.store.find('secrets', NS, `${pod.metadata.name}-token`);
+      const clock = { now: Date.now() };
+      g = await startGlue(fake, t.admin, cfg, clock, dying());
+      const [px, py] = [await podOf(fake, x.id), await podOf(fake, y.id)];
+      await podAgentStarts(fake, t.cp.url, py);
+      await podRunsTask(fake, t.cp.url, px);
+      await waitFor('x completed', status(x.id, 'completed'));
+      await g.advance(610_000);
+      await waitFor("x's pod deleted at the end of its keep time", () => !fake.store.find('pods', NS, px.metadata.name));
+      await g.glue.stop();
+      assert.equal(secretOf(px), undefined, "x's Secret went before its pod");
+
+      g = await startGlue(fake, t.admin, cfg, clock, dying());
+      await g.glue.runPass();
+      await t.user.abortTask(y.id);
+      await waitFor("y's pod deleted on abort", () => !fake.store.find('pods', NS, py.metadata.name));
+      await g.glue.stop();
+      assert.equal(secretOf(py), undefined, "y's Secret went before its pod");
+      g = await startGlue(fake, t.admin, cfg, clock);
+      await g.glue.runPass();
+      assert.deepEqual(fake.store.list('secrets', { namespace: NS }), [], 'no Secret left for a restarted glue that cannot list them');
+    });
+
     test('a restarted glue adopts its pods by label and loses nothing, across a dropped watch and a 410 relist', async () => {
       const q = await queue('adopt');
       const xs: Task[] = [];
@@ -213,4 +280,27 @@ describe('kubernetes glue', { concurrency: true }, () => {
       assert.equal(pods().length, 4, 'one pod per task');
     });
   });
+});
+
+test('a glue whose control plane stays down waits again and again without piling up abort listeners', async () => {
+  const fake = await FakeKubernetes.start({ nodes: [{ name: 'cpu-1' }] });
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+  process.on('warning', onWarning);
+  let failed = 0;
+  const down = new FlotillaClient('http://127.0.0.1:1', 'flt_unused');
+  const config = await resolveTemplates(parseGlueConfig({ server: down.server, defaultImage: 'flotilla:test', maxPods: 1,
+    queues: [{ name: 'q', maxPods: 1 }] }), '.');
+  const glue = new Glue({ config, kube: new Kube(fake.kubeConfig(NS)), client: down, namespace: NS, idleWaitMs: 10,
+    log: (m) => void (/waiting on the control plane failed/.test(m) && failed++) });
+  try {
+    await glue.start();
+    await waitFor('30 failed waits', () => failed >= 30, 30_000, 20);
+    await new Promise((r) => setImmediate(r)); // a warning is emitted on the next tick
+    assert.deepEqual(warnings.filter((w) => /MaxListeners/.test(w)), []);
+  } finally {
+    process.off('warning', onWarning);
+    await glue.stop();
+    await fake.close();
+  }
 });

@@ -10,7 +10,7 @@ import { PodFollower, type PodEvent } from './follow.js';
 import { FinishedPods } from './gc.js';
 import type { Kube } from './kube.js';
 import { launchPod } from './launch.js';
-import { MANAGED_SELECTOR } from './pod.js';
+import { MANAGED_SELECTOR, podName } from './pod.js';
 import { PodReactor } from './react.js';
 import { attemptOf, isTerminal, podRef, queueOf, taskIdOf } from './verdict.js';
 import { Backoff } from '../domain/backoff.js';
@@ -167,9 +167,16 @@ export class Glue {
     } catch (e) {
       if (signal.aborted) return;
       this.log(`waiting on the control plane failed: ${(e as Error).message}`);
+      // The signal outlives this wait (it is renewed only when aborted): its listener must go with the wait, or every
+      // failed wait of a control plane that stays down adds one more.
       await new Promise<void>((r) => {
-        const t = setTimeout(r, Math.min(waitMs, 1000));
-        signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        const done = () => {
+          clearTimeout(t);
+          signal.removeEventListener('abort', done);
+          r();
+        };
+        const t = setTimeout(done, Math.min(waitMs, 1000));
+        signal.addEventListener('abort', done, { once: true });
       });
     }
   }
@@ -219,8 +226,11 @@ export class Glue {
   /** false: Kubernetes could not be reached; the task went back to the head of its queue and the pass stops. */
   private async launch(task: Task, q: ResolvedQueue): Promise<boolean> {
     const ours = this.pods().filter((p) => taskIdOf(p) === task.id).map(attemptOf);
-    const attempt = Math.max(task.attempts + 1, ...ours.map((a) => a + 1));
+    let attempt = Math.max(task.attempts + 1, ...ours.map((a) => a + 1));
     const namespace = this.namespaceOf(q);
+    // A pod deleted before its agent took the task leaves task.attempts as it was: its name would come back, and
+    // remember() would not count a pod of a name seen deleted, letting the pass start one pod over maxPods.
+    while (this.gone.has(`${namespace}/${podName(task.id, attempt)}`)) attempt++;
     const r = await launchPod({ cfg: this.cfg, kube: this.o.kube, client: this.o.client, namespace, tokenTtlS: this.o.tokenTtlS ?? DEFAULT_TIMINGS.podTokenTtlS },
       task, q, attempt);
     if (r.ok) {

@@ -85,7 +85,7 @@ export class PodReactor {
       if (t && !t.abortRequested) continue;
       const cur = t ?? (await this.d.client.getTask(taskIdOf(pod)!).catch(() => null));
       if (cur && (cur.status === 'aborted' || cur.abortRequested)) {
-        await this.d.kube.deletePod(pod.metadata!.namespace!, pod.metadata!.name!);
+        await this.deletePod(pod);
         await this.journal(queueOf(pod), 'pod-deleted', `task ${cur.id} was aborted: pod ${key} deleted`, { task: cur.id, pod: key });
       }
     }
@@ -95,7 +95,8 @@ export class PodReactor {
   async collect(): Promise<void> {
     for (const k of this.d.finished.due(this.d.now())) {
       const pod = this.d.pods().find((p) => p.metadata?.namespace === k.namespace && p.metadata?.name === k.name);
-      await this.d.kube.deletePod(k.namespace, k.name, 0);
+      if (pod) await this.deletePod(pod, 0);
+      else await this.d.kube.deletePod(k.namespace, k.name, 0);
       if (pod) await this.cleanUp(pod);
       this.d.finished.forget(k.namespace, k.name);
     }
@@ -157,7 +158,17 @@ export class PodReactor {
     const t = await this.d.client.k8sFail(task, { message }).catch(settled);
     if (t) await this.journal(queueOf(pod), 'failed', `task ${task}: ${message}`, { task, pod: key, reason: v.reason });
     // It would wait for its image forever, holding its place on a node.
-    await this.d.kube.deletePod(pod.metadata!.namespace!, pod.metadata!.name!, 0);
+    await this.deletePod(pod, 0);
+  }
+
+  /**
+   * Its Secret first: a glue killed between the two calls then leaves a pod that a restarted glue lists and deletes
+   * again, not a Secret holding an agent token that nothing lists (the glue may not list Secrets).
+   */
+  private async deletePod(pod: V1Pod, gracePeriodSeconds?: number): Promise<void> {
+    const ns = pod.metadata!.namespace!;
+    await this.d.kube.deleteSecret(ns, tokenSecretName(taskIdOf(pod)!, attemptOf(pod)));
+    await this.d.kube.deletePod(ns, pod.metadata!.name!, gracePeriodSeconds);
   }
 
   /** The pod is gone: its Secret goes, its token is revoked, and what was remembered about it is dropped. */

@@ -43,10 +43,8 @@ export async function awsRound(aws: AwsRounds, r: Rng, dialect: Dialect, n: numb
     const acked = await burstsWithKills(r, {
       client: () => cp.admin(), queue: 'soak', bursts: 2, command: 'true',
       kill: async () => {
-        await cp.kill9();
         kills++;
-        await new Promise((res) => setTimeout(res, r.int(0, 500)));
-        await cp.start();
+        await cp.restart(r.int(0, 500));
       },
     });
     const tasks = await Promise.all(acked.map((id) => cp.admin().getTask(id).catch(() => undefined)));

@@ -8,7 +8,7 @@ import { createTestDb } from '../support/stores.js';
 import { Marks } from '../support/marks.js';
 import { waitFor } from '../support/wait.js';
 import { applyApp, killLocalWorkers, localApp, localWorkerProcesses, status } from '../autoscaler/helpers.js';
-import { CpProcess, freePort } from './cp-process.js';
+import { chaosSay, CpProcess, freePort } from './cp-process.js';
 import type { Rng } from './rng.js';
 import { burstsWithKills, counts, watchSpend, type Dialect, type RoundFigures } from './soak.js';
 
@@ -40,7 +40,7 @@ export async function localRound(r: Rng, dialect: Dialect, n: number): Promise<R
       if (!busy.length) return;
       const victim = r.pick(busy);
       const running = (await cp.admin().listTasks({ status: 'running' })).find((t) => t.workerId === victim.worker);
-      if (process.env.CHAOS_VERBOSE) process.stderr.write(`chaos soak: kill -9 agent ${victim.providerId} ${new Date().toISOString()}\n`);
+      chaosSay(`kill -9 agent ${victim.providerId}`);
       try {
         process.kill(Number(victim.providerId), 'SIGKILL');
       } catch { return; }
@@ -53,12 +53,8 @@ export async function localRound(r: Rng, dialect: Dialect, n: number): Promise<R
       }
     };
     const killCp = async () => {
-      if (process.env.CHAOS_VERBOSE) process.stderr.write(`chaos soak: kill -9 control plane ${new Date().toISOString()}\n`);
-      await cp.kill9();
       kills++;
-      await new Promise((res) => setTimeout(res, r.int(0, 500)));
-      await cp.start();
-      if (process.env.CHAOS_VERBOSE) process.stderr.write(`chaos soak: control plane back ${new Date().toISOString()}\n`);
+      await cp.restart(r.int(0, 500));
     };
     const acked = await burstsWithKills(r, {
       client: () => cp.admin(), queue: 'soak', bursts: process.env.CHAOS_LONG ? 3 : 2, command: `sleep 0.3; echo $FLOTILLA_TASK_ID >> ${marks.path('ran')}`,

@@ -10,7 +10,7 @@ import { VirtualClock } from '../../src/autoscaler/providers/simulated/clock.js'
 import { startTestControlPlane } from '../support/control-plane.js';
 import { waitFor } from '../support/wait.js';
 import { applyApp, status } from '../autoscaler/helpers.js';
-import { FAST_TIMINGS } from './cp-process.js';
+import { chaosSay, FAST_TIMINGS } from './cp-process.js';
 import type { Rng } from './rng.js';
 import { burstsWithKills, counts, watchSpend, type Dialect, type RoundFigures } from './soak.js';
 
@@ -37,6 +37,7 @@ export async function simRound(r: Rng, dialect: Dialect, n: number): Promise<Rou
     const acked = await burstsWithKills(r, {
       client: () => t.user, queue: 'soak', bursts: 2, command: 'true',
       kill: async () => {
+        chaosSay('restart simulated control plane');
         await t.restart();
         kills++;
       },

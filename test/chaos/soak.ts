@@ -1,6 +1,7 @@
 // What one kill -9 soak round measures, and the pieces every kind of round shares: bursts of enqueues with
 // kills at random points between them, and a watcher of the money actually running.
 import { UnreachableError, type FlotillaClient } from '../../src/client/index.js';
+import type { CreateTask } from '../../src/domain/task.js';
 import type { Rng } from './rng.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -24,6 +25,17 @@ export interface RoundFigures {
   maxSpend: number;
   cap: number;
   seconds: number;
+  /** Kills by what was killed (glue, control plane, agent, pod...). */
+  killsByKind?: Record<string, number>;
+  /** Kubernetes rounds: most task pods at once that had not ended, and the queue's maxPods. */
+  maxPods?: number;
+  podCap?: number;
+  /** Kubernetes rounds: tasks that ended failed because their pod's agent was killed before it reported (by design). */
+  failedByKill?: number;
+  /** Kubernetes rounds: token Secrets left with no pod at the end (a glue killed between the Secret and its pod). */
+  secretsLeft?: number;
+  /** Kubernetes rounds: tasks that had two pods not ended at the same moment. */
+  doublePods?: number;
 }
 
 /** Samples the spend of what the provider really runs, every 100 ms, until stopped. */
@@ -47,17 +59,21 @@ export function watchSpend(sample: () => Promise<number>): { stop(): Promise<num
  */
 export async function burstsWithKills(r: Rng, o: {
   client: () => FlotillaClient; queue: string; bursts: number; command: string; kill: () => Promise<void>;
+  /** More fields of each task (e.g. maxAttempts). */
+  task?: Partial<CreateTask>;
+  /** Tasks per burst, drawn between these (default 4 to 10). */
+  size?: [number, number];
 }): Promise<string[]> {
   const acked: string[] = [];
   for (let b = 0; b < o.bursts; b++) {
-    const n = r.int(4, 10);
+    const n = r.int(...(o.size ?? [4, 10]));
     const creates = Array.from({ length: n }, (_, i) => (async () => {
       await new Promise((res) => setTimeout(res, r.int(0, 600)));
       // As a user would: retry while the control plane cannot be reached. A create whose answer was lost to a
       // kill is not acknowledged (its task may exist and run: it is not counted as lost, nor as a duplicate).
       for (const end = Date.now() + 120_000; Date.now() < end;) {
         try {
-          acked.push((await o.client().createTask({ queue: o.queue, command: o.command, name: `b${b}-${i}` })).id);
+          acked.push((await o.client().createTask({ ...o.task, queue: o.queue, command: o.command, name: `b${b}-${i}` })).id);
           return;
         } catch (e) {
           if (!(e instanceof UnreachableError) || /socket|reset|closed/i.test(e.reason)) return;

@@ -17,10 +17,11 @@ export interface TestGlue {
   advance(ms: number): Promise<void>;
 }
 
+/** `kube`: the glue's Kubernetes calls (a test may wrap one to stop the glue at a chosen point). */
 export async function startGlue(fake: FakeKubernetes, admin: FlotillaClient, cfg: Partial<GlueConfigInput> & Pick<GlueConfigInput, 'queues'>,
-  clock = { now: Date.now() }): Promise<TestGlue> {
+  clock = { now: Date.now() }, kube = new Kube(fake.kubeConfig(NS))): Promise<TestGlue> {
   const config = await resolveTemplates(parseGlueConfig({ server: admin.server, defaultImage: 'flotilla:test', maxPods: 10, ...cfg }), '.');
-  const glue = new Glue({ config, kube: new Kube(fake.kubeConfig(NS)), client: admin, namespace: NS, clock: { now: () => clock.now },
+  const glue = new Glue({ config, kube, client: admin, namespace: NS, clock: { now: () => clock.now },
     log: process.env.GLUE_LOG ? (m) => process.stderr.write(`[glue] ${m}\n`) : () => undefined });
   await glue.start();
   return {
