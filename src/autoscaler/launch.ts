@@ -57,7 +57,11 @@ export async function launchRequest(
   if (ctx.clearml) {
     // No Flotilla token: the agent speaks to the ClearML server with the key pair of the app's secret.
     const clearml = { ...await ctx.clearml.launch(resource.name, instanceId, queues), args: agentArgs(cfg) };
-    return { ...base, startupScript: ctx.renderStartupScript ? clearmlStartupScript(clearml, cfg.execution.startupScript) : '', clearml };
+    // Its dead-man switch is a watchdog on the machine (clearml-agent has no --exit-if-unreachable).
+    const startupScript = ctx.renderStartupScript ? clearmlStartupScript({
+      launch: clearml, extra: cfg.execution.startupScript, serverUrl: ctx.serverUrl, unreachableShutdownS: cfg.timings.unreachableShutdownS,
+    }) : '';
+    return { ...base, startupScript, clearml };
   }
   if (!ctx.renderStartupScript) {
     const { token } = await ctx.store.tokens.create(`instance ${instanceId}`, 'agent', { scope: instanceId, ...binding });

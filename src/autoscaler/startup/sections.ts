@@ -1,6 +1,6 @@
 // The bash pieces of the start-up script. Each returns text; render.ts puts them in order.
 // Values from outside are always passed through shq() (single-quoted), never pasted raw.
-import { EXIT_UNREACHABLE } from '../../domain/agent-exit.js';
+import { DEFAULT_POWER_OFF, EXIT_UNREACHABLE } from '../../domain/agent-exit.js';
 
 /** Single-quotes a value for bash: nothing inside is expanded. */
 export function shq(value: string): string {
@@ -114,9 +114,6 @@ export function alreadyBootstrapped(supervisor: Supervisor): string {
   exec /bin/bash "$STATE_DIR/run-agent.sh"
 fi`;
 }
-
-/** What powers the machine off (AWS terminates it: the provider launches with shutdown behaviour terminate). */
-export const DEFAULT_POWER_OFF = 'if [ -d /run/systemd/system ]; then systemctl poweroff; else poweroff || shutdown -h now; fi';
 
 /**
  * Writes run-agent.sh (runs the agent with --token-file: the 0600 token file, never the environment, which
