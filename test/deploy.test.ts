@@ -74,7 +74,7 @@ describe('deployment manifests', () => {
       const roles = objs.filter((o) => o.kind === 'Role');
       assert.equal(roles.length, 1);
       const rules = roles[0].rules.map((r: any) => `${r.apiGroups.join()}|${r.resources.join()}|${[...r.verbs].sort().join()}`).sort();
-      assert.deepEqual(rules, ['|events|get,list,watch', '|pods/log|get', '|pods|create,delete,get,list,watch', '|secrets|create,delete']);
+      assert.deepEqual(rules, ['|events|get,list,watch', '|pods/log|get', '|pods|create,delete,get,list,watch', '|secrets|create,delete,patch']);
       const binding = objs.find((o) => o.kind === 'RoleBinding');
       assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'flotilla-glue' });
       assert.deepEqual(binding.subjects.map((s: any) => `${s.kind}/${s.namespace}/${s.name}`), ['ServiceAccount/flotilla/flotilla-glue']);

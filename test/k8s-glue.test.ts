@@ -255,6 +255,22 @@ describe('kubernetes glue', { concurrency: true }, () => {
       assert.deepEqual(fake.store.list('secrets', { namespace: NS }), [], 'no Secret left for a restarted glue that cannot list them');
     });
 
+    test('a pod deleted by someone else while no glue runs takes its token Secret with it (the pod owns it)', async () => {
+      const q = await queue('owned');
+      const x = await task(q, 'x');
+      g = await startGlue(fake, t.admin, { queues: [{ name: q, maxPods: 1 }] });
+      const px = await podOf(fake, x.id);
+      const secretOf = () => fake.store.find('secrets', NS, `${px.metadata.name}-token`);
+      await waitFor('the Secret owned by its pod', () => secretOf()?.metadata.ownerReferences?.[0]?.uid === px.metadata.uid);
+      assert.deepEqual(secretOf().metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Pod', name: px.metadata.name, uid: px.metadata.uid }]);
+      await g.glue.stop();
+      g = undefined;
+      // kubectl delete pod, with no glue to see it: only Kubernetes' garbage collector can take the Secret now.
+      await new Kube(fake.kubeConfig(NS)).deletePod(NS, px.metadata.name, 0);
+      assert.equal(fake.store.find('pods', NS, px.metadata.name), undefined);
+      assert.equal(secretOf(), undefined, 'no Secret with an agent token left behind');
+    });
+
     test('a restarted glue adopts its pods by label and loses nothing, across a dropped watch and a 410 relist', async () => {
       const q = await queue('adopt');
       const xs: Task[] = [];

@@ -231,7 +231,8 @@ export class Glue {
     // A pod deleted before its agent took the task leaves task.attempts as it was: its name would come back, and
     // remember() would not count a pod of a name seen deleted, letting the pass start one pod over maxPods.
     while (this.gone.has(`${namespace}/${podName(task.id, attempt)}`)) attempt++;
-    const r = await launchPod({ cfg: this.cfg, kube: this.o.kube, client: this.o.client, namespace, tokenTtlS: this.o.tokenTtlS ?? DEFAULT_TIMINGS.podTokenTtlS },
+    const r = await launchPod({ cfg: this.cfg, kube: this.o.kube, client: this.o.client, namespace,
+      tokenTtlS: this.o.tokenTtlS ?? DEFAULT_TIMINGS.podTokenTtlS, log: (m) => this.log(m) },
       task, q, attempt);
     if (r.ok) {
       this.backoff.reset();

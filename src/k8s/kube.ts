@@ -1,6 +1,6 @@
 // The glue's side of the Kubernetes API: the official client, object-style calls, and the few calls it makes.
 import { readFileSync } from 'node:fs';
-import { ApiException, CoreV1Api, KubeConfig, type V1Pod, type V1PodList, type V1Secret } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1PodList, type V1Secret } from '@kubernetes/client-node';
 
 const SA_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
@@ -57,4 +57,8 @@ export class Kube {
   deletePod = (namespace: string, name: string, gracePeriodSeconds?: number) =>
     gone(this.core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }));
   deleteSecret = (namespace: string, name: string) => gone(this.core.deleteNamespacedSecret({ namespace, name }));
+  /** Makes the pod the Secret's owner: Kubernetes' garbage collector then deletes the Secret with the pod, whoever deletes it. */
+  ownSecret = (namespace: string, name: string, pod: V1Pod) => this.core.patchNamespacedSecret(
+    { namespace, name, body: { metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: pod.metadata!.name!, uid: pod.metadata!.uid! }] } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
 }

@@ -1,4 +1,5 @@
-// Creating one task's pod: a task-scoped agent token in a Secret, then the pod that reads it.
+// Creating one task's pod: a task-scoped agent token in a Secret, then the pod that reads it, then the pod made the
+// Secret's owner.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { FlotillaClient } from '../client/index.js';
 import type { Task } from '../domain/task.js';
@@ -15,6 +16,7 @@ export interface LaunchDeps {
   client: FlotillaClient;
   namespace: string;
   tokenTtlS: number;
+  log?: (message: string) => void;
 }
 
 export type LaunchResult =
@@ -41,7 +43,13 @@ export async function launchPod(d: LaunchDeps, task: Task, q: ResolvedQueue, fir
     try {
       await d.kube.createSecret(namespace, secret);
       made = true;
-      return { ok: true, pod: await d.kube.createPod(namespace, pod) };
+      const created = await d.kube.createPod(namespace, pod);
+      // Owned by its pod, the Secret goes with it even when nobody is left to delete it: the pod deleted by someone
+      // else while no glue runs. Without the right (an older Role has no patch on secrets) the glue's own deletes
+      // still take it on every path the glue sees, as before.
+      await d.kube.ownSecret(namespace, secret.metadata!.name!, created).catch((e) =>
+        d.log?.(`could not make pod ${namespace}/${created.metadata?.name} own its token Secret (${apiMessage(e)}): the glue deletes it itself`));
+      return { ok: true, pod: created };
     } catch (e) {
       if (made) await d.kube.deleteSecret(namespace, secret.metadata!.name!).catch(() => undefined);
       // That attempt's Secret or pod exists (made before a restart, not yet seen): the next attempt number is free.

@@ -1,7 +1,7 @@
 // The fake Kubernetes API server, driven by the real @kubernetes/client-node as the glue will drive it.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ApiException, CoreV1Api, makeInformer, Watch, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, makeInformer, PatchStrategy, setHeaderOptions, Watch, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../../support/wait.js';
 import { FakeKubernetes } from './index.js';
 
@@ -33,6 +33,23 @@ describe('fake Kubernetes API server with the real client', () => {
     api = fake.kubeConfig(NS).makeApiClient(CoreV1Api);
   });
   after(() => fake?.close());
+
+  it('merge-patches a Secret (other patch types: 415), and deletes it with the pod that owns it', async () => {
+    const p = await api.createNamespacedPod({ namespace: NS, body: pod('owner') });
+    await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'owned' }, stringData: { token: 't' } } });
+    await api.createNamespacedSecret({ namespace: NS, body: { metadata: { name: 'free' }, stringData: { token: 't' } } });
+    const owner = { apiVersion: 'v1', kind: 'Pod', name: 'owner', uid: p.metadata!.uid! };
+    const patched = await api.patchNamespacedSecret({ namespace: NS, name: 'owned', body: { metadata: { ownerReferences: [owner] } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    assert.deepEqual(JSON.parse(JSON.stringify(patched.metadata?.ownerReferences)), [owner]);
+    assert.equal(patched.metadata?.name, 'owned');
+    const json = await apiError(api.patchNamespacedSecret({ namespace: NS, name: 'free', body: [{ op: 'add', path: '/metadata/labels', value: {} }] },
+      setHeaderOptions('Content-Type', PatchStrategy.JsonPatch)));
+    assert.equal(json.code, 415);
+    await api.deleteNamespacedPod({ namespace: NS, name: 'owner', gracePeriodSeconds: 0 });
+    assert.equal((await apiError(api.readNamespacedSecret({ namespace: NS, name: 'owned' }))).code, 404, 'collected with its owner');
+    assert.equal((await api.readNamespacedSecret({ namespace: NS, name: 'free' })).metadata?.name, 'free', 'a Secret nobody owns stays');
+  });
 
   it('creates, reads, lists by label and deletes pods, with a resourceVersion on each', async () => {
     const a = await api.createNamespacedPod({ namespace: NS, body: pod('a') });

@@ -51,7 +51,30 @@ function route(api: PodApi, req: IncomingMessage, res: ServerResponse, body: any
   const method = req.method ?? 'GET';
   if (!name) return collection(api, res, method, resource, ns, q, body);
   if (sub && resource !== 'pods') throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
+  if (method === 'PATCH') return patch(api, res, req, resource, ns, name, sub, body);
   return item(api, res, method, resource, ns, name, sub, q, body);
+}
+
+/** PATCH with a JSON merge patch (RFC 7386), the only patch type the glue sends; others get 415 as on a real server that cannot apply them. */
+function patch(api: PodApi, res: ServerResponse, req: IncomingMessage, resource: Resource, ns: string | undefined, name: string, sub: string | undefined, body: any): void {
+  if (sub) throw methodNotAllowed('PATCH');
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+  if (type !== 'application/merge-patch+json')
+    throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (got "${type}")`);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ApiError(400, 'BadRequest', 'a merge patch must be a JSON object');
+  return send(res, 200, api.store.update(resource, ns, name, (obj) => {
+    const { name: keepName, namespace, uid } = obj.metadata;
+    mergePatch(obj, body);
+    Object.assign(obj.metadata, { name: keepName, namespace, uid });
+  }));
+}
+
+function mergePatch(target: any, patchObj: any): void {
+  for (const [k, v] of Object.entries(patchObj)) {
+    if (v === null) delete target[k];
+    else if (typeof v === 'object' && !Array.isArray(v) && typeof target[k] === 'object' && target[k] !== null && !Array.isArray(target[k])) mergePatch(target[k], v);
+    else target[k] = structuredClone(v);
+  }
 }
 
 function collection(api: PodApi, res: ServerResponse, method: string, resource: Resource, ns: string | undefined, q: URLSearchParams, body: any): void {

@@ -100,7 +100,21 @@ export class Store {
   remove(resource: Resource, ns: string | undefined, name: string): any {
     const obj = this.get(resource, ns, name);
     this.objects.delete(key(resource, ns, name));
-    return this.commit(resource, 'DELETED', obj);
+    const gone = this.commit(resource, 'DELETED', obj);
+    this.collectDependents(obj.metadata.uid);
+    return gone;
+  }
+
+  /**
+   * Kubernetes' garbage collector: an object whose metadata.ownerReferences names a deleted owner's uid is deleted
+   * too (background propagation, the default; here at once rather than a moment later).
+   */
+  private collectDependents(uid: string): void {
+    for (const [k, obj] of [...this.objects]) {
+      if (!obj.metadata.ownerReferences?.some((r: { uid?: string }) => r.uid === uid)) continue;
+      const resource = k.slice(0, k.indexOf('/')) as Resource;
+      if (this.objects.has(k)) this.remove(resource, obj.metadata.namespace, obj.metadata.name);
+    }
   }
 
   /** Creation order (timestamps have one-second precision, so ties need this). */
